@@ -1,0 +1,46 @@
+"""srmzoo: a zoo of domain-specialised small reasoning models.
+
+>>> import srmzoo
+>>> srmzoo.__version__
+'0.1.0'
+
+The public API is imported lazily, so ``import srmzoo`` stays fast and does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_base": "srmzoo.bases",
+    "resolve_base": "srmzoo.bases",
+    "get_base_spec": "srmzoo.bases",
+    "BASES": "srmzoo.bases",
+    "PromptFormat": "srmzoo.prompting",
+    "generate": "srmzoo.generation",
+    "chat": "srmzoo.generation",
+    "SrmzooError": "srmzoo.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:
+    from .bases import BASES, get_base_spec, load_base, resolve_base
+    from .errors import SrmzooError
+    from .generation import chat, generate
+    from .prompting import PromptFormat
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'srmzoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,249 @@
+"""The domain interface every plug-in implements, and the registries the core looks domains up in.
+
+A domain provides, for its problems:
+
+* **data**: deterministic generators (or loaders) of :class:`Example` rows for the splits ``train``,
+  ``test`` (held out, in distribution) and ``ood`` (held out, out of distribution); splits are disjoint by
+  construction (seeds, value ranges, templates, molecules);
+* a **prompt**: the system prompt and how a problem becomes the user message;
+* a **verifier**: :meth:`Domain.check` turns a completion and an example into a :class:`Check`
+  (correct / wrong / unverifiable); evaluation and RL rewards both use it;
+* **rewards**: plain functions ``(completions, *, answers, **kw) -> list[float | None]`` registered by name.
+
+The core never imports a domain by name: ``srmzoo.domains.<name>`` modules register themselves when
+imported, and :func:`get_domain` imports ``srmzoo.domains.<name>`` on first use.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from .errors import SrmzooError, UnknownNameError
+
+__all__ = [
+    "SPLITS",
+    "Check",
+    "Domain",
+    "Example",
+    "RewardFn",
+    "Verdict",
+    "completion_text",
+    "domain_names",
+    "get_domain",
+    "get_reward",
+    "register_domain",
+    "register_reward",
+    "reward_names",
+]
+
+SPLITS = ("train", "test", "ood")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One problem with its exact truth.
+
+    Attributes:
+        id: stable identifier, unique within a domain (e.g. ``"math/test/arith-3step/000017"``).
+        family: the generator or task family, used for per-family breakdowns.
+        question: the problem as put to the model (the user message, without the system prompt).
+        answer: the gold final answer as a string, in the domain's canonical form.
+        solution: a worked, step-by-step solution ending in the final answer in the domain's answer
+            format: the reasoning trace that SFT trains on.
+        meta: anything else the verifier needs (tolerances, unit tests, units), JSON-serialisable.
+    """
+
+    id: str
+    family: str
+    question: str
+    answer: str
+    solution: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Example:
+        return cls(**{k: row[k] for k in ("id", "family", "question", "answer", "solution")}, meta=row.get("meta") or {})
+
+
+class Verdict(str, enum.Enum):
+    CORRECT = "correct"
+    WRONG = "wrong"
+    UNVERIFIABLE = "unverifiable"  # no answer could be parsed, or the checker timed out
+
+
+@dataclass(frozen=True)
+class Check:
+    """A verifier's judgement of one completion.
+
+    >>> Check(Verdict.CORRECT, predicted="4").score
+    1.0
+    >>> Check(Verdict.UNVERIFIABLE).score is None
+    True
+    """
+
+    verdict: Verdict
+    predicted: str | None = None
+    detail: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict is Verdict.CORRECT
+
+    @property
+    def score(self) -> float | None:
+        """1.0 correct, 0.0 wrong, None unverifiable (the RL reward convention)."""
+        return {Verdict.CORRECT: 1.0, Verdict.WRONG: 0.0}.get(self.verdict)
+
+
+def completion_text(completion: Any) -> str:
+    """The text of a completion, whether a string or a list of chat messages (TRL's conversational form).
+
+    >>> completion_text([{"role": "assistant", "content": "x = 2"}])
+    'x = 2'
+    """
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        return str(completion.get("content", ""))
+    if isinstance(completion, Sequence):
+        return "".join(completion_text(m) for m in completion if not isinstance(m, dict) or m.get("role") != "user")
+    return str(completion)
+
+
+class Domain:
+    """Base class of domain plug-ins. Subclasses set the class attributes and implement the methods.
+
+    Attributes:
+        name: registry name, e.g. ``"math"``.
+        description: one line for ``srmzoo list`` and model cards.
+        system_prompt: instruction naming the answer format (saved with every adapter).
+        families: the data families this domain generates.
+        license: license of the data (generated data: the project's own, Apache-2.0).
+        data_version: bump whenever generated data changes; recorded in manifests and cards.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    system_prompt: ClassVar[str] = ""
+    families: ClassVar[tuple[str, ...]] = ()
+    license: ClassVar[str] = "Apache-2.0"
+    data_version: ClassVar[str] = "1"
+
+    def examples(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
+    ) -> list[Example]:
+        """``n`` examples of ``split``, deterministic in (split, n, seed, families), spread over the families."""
+        raise NotImplementedError
+
+    def extract_answer(self, completion: str) -> str | None:
+        """The final answer a completion commits to, or None when it gives none."""
+        raise NotImplementedError
+
+    def check(self, completion: str, example: Example) -> Check:
+        """Verify a completion against an example's truth."""
+        raise NotImplementedError
+
+    # Shared behaviour ---------------------------------------------------------------------------------
+
+    def check_split(self, split: str) -> None:
+        if split not in SPLITS:
+            raise SrmzooError(f"unknown split {split!r} for domain {self.name!r}", hint=f"use one of: {', '.join(SPLITS)}")
+
+    def check_families(self, families: Iterable[str] | None) -> tuple[str, ...]:
+        if families is None:
+            return self.families
+        chosen = tuple(families)
+        for fam in chosen:
+            if fam not in self.families:
+                raise UnknownNameError(f"{self.name} family", fam, self.families)
+        return chosen
+
+    def dataset(self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None):
+        """The examples as a ``datasets.Dataset`` (columns: id, family, question, answer, solution, meta)."""
+        import json
+
+        from datasets import Dataset
+
+        rows = [e.to_dict() for e in self.examples(split, n, seed=seed, families=families)]
+        for row in rows:  # arrow needs one schema; meta varies by family
+            row["meta"] = json.dumps(row["meta"], sort_keys=True)
+        return Dataset.from_list(rows)
+
+
+# ------------------------------------------------------------------------------------------------ registries
+
+_DOMAINS: dict[str, type[Domain]] = {}
+RewardFn = Callable[..., list[float | None]]
+_REWARDS: dict[str, RewardFn] = {}
+
+
+def register_domain(cls: type[Domain]) -> type[Domain]:
+    """Class decorator: make a domain available by its ``name``."""
+    _DOMAINS[cls.name] = cls
+    return cls
+
+
+def _import_domains() -> None:
+    import srmzoo.domains as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.ispkg:
+            importlib.import_module(f"srmzoo.domains.{info.name}")
+
+
+def domain_names() -> list[str]:
+    """Every installed domain's name."""
+    _import_domains()
+    return sorted(_DOMAINS)
+
+
+def get_domain(name: str) -> Domain:
+    """An instance of the named domain.
+
+    Raises:
+        UnknownNameError: with the closest installed domain names.
+    """
+    if name not in _DOMAINS:
+        try:
+            importlib.import_module(f"srmzoo.domains.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"srmzoo.domains.{name}":
+                raise
+    if name not in _DOMAINS:
+        raise UnknownNameError("domain", name, domain_names())
+    return _DOMAINS[name]()
+
+
+def register_reward(name: str) -> Callable[[RewardFn], RewardFn]:
+    """Decorator: register a reward function under ``name`` (picked by name, with a weight, in recipes)."""
+
+    def deco(fn: RewardFn) -> RewardFn:
+        if name in _REWARDS and _REWARDS[name] is not fn:
+            raise ValueError(f"reward {name!r} registered twice")
+        _REWARDS[name] = fn
+        fn.__name__ = name  # TRL logs rewards by function name
+        return fn
+
+    return deco
+
+
+def get_reward(name: str) -> RewardFn:
+    """The reward function registered as ``name``; domains are imported to find it."""
+    if name not in _REWARDS:
+        _import_domains()
+    if name not in _REWARDS:
+        raise UnknownNameError("reward", name, _REWARDS)
+    return _REWARDS[name]
+
+
+def reward_names() -> list[str]:
+    _import_domains()
+    return sorted(_REWARDS)
