@@ -43,6 +43,7 @@ __all__ = [
     "LoadedBase",
     "OfflinePackage",
     "ResolvedBase",
+    "atomic_directory",
     "base_config",
     "cache_dir",
     "get_base_spec",
@@ -274,11 +275,8 @@ def _read_identity(directory: Path) -> dict[str, Any] | None:
 
 
 def _convert_gguf(spec: BaseSpec, gguf: Path, target: Path, origin: str) -> dict[str, Any]:
-    """Dequantize a GGUF into a plain safetensors directory at ``target``, atomically.
-
-    Written to a temporary directory beside the target and renamed into place, so two processes that
-    convert at once never leave a half-written cache: the loser discards its copy.
-    """
+    """Dequantize a GGUF into a plain safetensors directory at ``target``, atomically (two processes
+    that convert at once never leave a half-written cache)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     log.info("converting %s from %s (once; cached at %s)", spec.name, gguf, target)
@@ -303,23 +301,35 @@ def _convert_gguf(spec: BaseSpec, gguf: Path, target: Path, origin: str) -> dict
         "gguf_fingerprint": _fingerprint(gguf),
         "params": sum(p.numel() for p in model.parameters()),
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / IDENTITY_FILE).write_text(json.dumps(identity, indent=2) + "\n")
+    log.info("converted %s in %.1fs", spec.name, time.perf_counter() - started)
+    return _read_identity(target) or identity
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path):
+    """Yield a temporary directory beside ``target`` that becomes ``target`` in one rename on success.
+
+    Readers never see a half-written directory. When another writer finished first, its copy is kept and
+    ours discarded (both are the same content); on error nothing is left behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
         try:
             os.rename(tmp, target)
-        except OSError:  # another process finished first: its copy is as good as ours
-            if _read_identity(target) is None:
+        except OSError:
+            if not target.is_dir():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("converted %s in %.1fs", spec.name, time.perf_counter() - started)
-    return _read_identity(target) or identity
 
 
 def _prepare_tokenizer(tokenizer: Any, spec: BaseSpec) -> None:

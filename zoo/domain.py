@@ -36,6 +36,7 @@ __all__ = [
     "domain_names",
     "get_domain",
     "get_reward",
+    "last_boxed",
     "register_domain",
     "register_reward",
     "reward_names",
@@ -118,6 +119,31 @@ def completion_text(completion: Any) -> str:
     return str(completion)
 
 
+def last_boxed(text: str) -> str | None:
+    r"""The content of the last ``\boxed{...}`` in ``text`` (nested braces allowed), or None.
+
+    Every domain's solutions end with their final answer boxed, the convention of the reasoning
+    literature, so one extractor serves all of them.
+
+    >>> last_boxed(r"so \boxed{1} or rather \boxed{\frac{1}{2}}")
+    '\\frac{1}{2}'
+    >>> last_boxed("no answer") is None
+    True
+    """
+    start = text.rfind("\\boxed{")
+    if start < 0:
+        return None
+    depth, i = 0, start + len("\\boxed")
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j].strip()
+    return None  # unclosed: the completion was cut off
+
+
 class Domain:
     """Base class of domain plug-ins. Subclasses set the class attributes and implement the methods.
 
@@ -152,6 +178,33 @@ class Domain:
         raise NotImplementedError
 
     # Shared behaviour ---------------------------------------------------------------------------------
+
+    def score_completions(self, completions: Sequence[Any], **columns: Any) -> list[float | None]:
+        """Correctness rewards for a batch, rebuilding each example from dataset columns.
+
+        TRL passes a reward function the completions plus every dataset column as a keyword list
+        (``answer``, ``family``, ``meta``, ...); ``meta`` may be the JSON string that :meth:`dataset` stores.
+        Domains register ``<name>_correct`` as a thin wrapper over this.
+        """
+        import json
+
+        n = len(completions)
+        scores: list[float | None] = []
+        for i in range(n):
+            col = {k: (v[i] if isinstance(v, (list, tuple)) and len(v) == n else v) for k, v in columns.items()}
+            meta = col.get("meta") or {}
+            if isinstance(meta, str):
+                meta = json.loads(meta)
+            example = Example(
+                id=str(col.get("id", i)),
+                family=str(col.get("family", "")),
+                question=str(col.get("question", "")),
+                answer=str(col["answer"] if "answer" in col else col["answers"]),
+                solution=str(col.get("solution", "")),
+                meta=meta,
+            )
+            scores.append(self.check(completion_text(completions[i]), example).score)
+        return scores
 
     def check_split(self, split: str) -> None:
         if split not in SPLITS:

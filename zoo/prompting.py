@@ -28,12 +28,12 @@ PROMPT_FILE = "srmzoo_prompt.json"
 
 PLAIN_CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
-    "{%- if message['role'] == 'system' -%}{{ message['content'] }}\n\n"
-    "{%- elif message['role'] == 'user' -%}Question: {{ message['content'] }}\n"
-    "{%- elif message['role'] == 'assistant' -%}Answer: {{ message['content'] }}{{ eos_token }}\n\n"
+    "{%- if message['role'] == 'system' -%}{{ message['content'] + '\\n\\n' }}"
+    "{%- elif message['role'] == 'user' -%}{{ 'Question: ' + message['content'] + '\\n' }}"
+    "{%- elif message['role'] == 'assistant' -%}{{ 'Answer: ' + message['content'] + eos_token + '\\n\\n' }}"
     "{%- endif -%}"
     "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}Answer:{%- endif -%}"
+    "{%- if add_generation_prompt -%}{{ 'Answer:' }}{%- endif -%}"
 )
 
 
