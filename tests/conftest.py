@@ -70,3 +70,6 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+from conftest_hub import hub_defaults, hub_server  # noqa: E402,F401  (the local Hub server fixtures)

@@ -17,7 +17,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_every_subcommand_has_help(capsys):
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) >= {"bases", "chat", "demo"}
+    assert set(sub.choices) >= {"bases", "chat", "demo", "train", "eval"}
     for name in sub.choices:
         with pytest.raises(SystemExit) as exit_:
             main([name, "--help"])

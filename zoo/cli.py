@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .errors import SrmzooError
 
@@ -55,19 +57,99 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 @command
-def cmd_demo(args: argparse.Namespace) -> int:
-    """The README's main job: what the zoo can do on this machine, end to end."""
-    from .bases import load_base
-    from .generation import GenerationStats, chat
+def cmd_train(args: argparse.Namespace) -> int:
+    from .recipe import find_recipe, load_recipe
 
-    started = time.perf_counter()
-    base = load_base(args.base)
-    print(f"base {base.resolved.spec.name} ({base.resolved.source}, sha256 {base.identity.get('sha256', '?')[:12]}) "
-          f"loaded in {time.perf_counter() - started:.1f}s")
+    recipe = load_recipe(find_recipe(args.recipe), args.overrides)
+    if args.dry_run:
+        from .training import dry_run
+
+        report = dry_run(recipe, max_steps=args.max_steps)
+        print(json.dumps(report, indent=2))
+        return 0
+    from .store import install_run
+    from .training import train
+
+    run_dir = Path(args.run_dir or Path("runs") / recipe.name)
+    result = train(recipe, run_dir, resume=args.resume, max_steps=args.max_steps, progress=not args.quiet)
+    if _is_main_process():
+        print(f"trained {recipe.name}: {result.steps} steps, loss {result.train_loss:.4f}, "
+              f"{result.trained_tokens:,} tokens in {result.seconds / 60:.1f} min -> {result.adapter_dir}")
+        if not args.no_install:
+            print(f"installed in the local zoo store: {install_run(run_dir, recipe.name)}")
+    return 0
+
+
+def _is_main_process() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+@command
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import evaluation
+    from .store import find_adapter
+
+    cfg = evaluation.eval_config_for(find_adapter(args.target))
+    for split in args.split or cfg.splits:
+        evaluation.run_eval(
+            args.target,
+            split=split,
+            n=args.n if args.n is not None else cfg.n,
+            samples=args.samples,
+            temperature=args.temperature,
+            few_shot=args.few_shot if args.few_shot is not None else cfg.few_shot,
+            max_new_tokens=args.max_new_tokens if args.max_new_tokens is not None else cfg.max_new_tokens,
+            batch_size=args.batch_size if args.batch_size is not None else cfg.batch_size,
+            compare=args.compare if args.compare is not None else cfg.compare,
+            out_dir=args.out_dir,
+            include_base=not args.no_base,
+            seed=args.seed,
+            device=args.device,
+            allow_base_mismatch=args.allow_base_mismatch,
+            base_path=args.base_path,
+            progress=not args.quiet,
+        )
+    return 0
+
+
+DEMO_OVERRIDES = ["data.train_size=256", "train.batch_size=8", "train.save_steps=8", "train.logging_steps=2"]
+
+
+@command
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The README's main job, end to end on the embedded base: train, evaluate, load, solve and check."""
+    import shutil
+
+    from .domain import get_domain
+    from .evaluation import load_adapter, run_eval
+    from .generation import GenerationStats, generate
+    from .recipe import find_recipe, load_recipe
+    from .store import install_run
+    from .training import train
+
+    recipe = load_recipe(find_recipe(args.entry), [] if args.full else DEMO_OVERRIDES)
+    run_dir = Path(args.run_dir) / recipe.name
+    print(f"== 1/3 train {recipe.name} ({'full recipe' if args.full else 'short demo: ' + ' '.join(DEMO_OVERRIDES)})")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    result = train(recipe, run_dir, progress=not args.quiet)
+    store = install_run(run_dir, recipe.name)
+    print(f"trained in {result.seconds / 60:.1f} min, final loss {result.train_loss:.3f}; installed at {store}")
+
+    print(f"== 2/3 evaluate on {args.n} held-out test items (base zero-shot vs adapter, same items)")
+    run_eval(recipe.name, split="test", n=args.n, few_shot=0, max_new_tokens=recipe.eval.max_new_tokens,
+             batch_size=recipe.eval.batch_size, progress=not args.quiet)
+
+    print("== 3/3 load the adapter and solve a new problem")
+    model, tokenizer, fmt, _ = load_adapter(store)
+    domain = get_domain(recipe.domain)
+    example = domain.examples("test", 1, seed=12345)[0]
     stats = GenerationStats()
-    question = "A train travels 60 km in 1.5 hours. What is its average speed in km/h?"
-    print(f"Q: {question}\nA: {chat(base.model, base.tokenizer, question, max_new_tokens=96, stats=stats)}")
-    print(f"({stats.new_tokens} tokens at {stats.tokens_per_second:.1f} tokens/s)")
+    completion = generate(model, tokenizer, [fmt.render(tokenizer, fmt.messages(example.question))],
+                          max_new_tokens=recipe.eval.max_new_tokens, stats=stats)[0][0]
+    check = domain.check(completion, example)
+    print(f"Q: {example.question}\n{completion}\ngold {example.answer}: {check.verdict.value} "
+          f"({stats.tokens_per_second:.1f} tokens/s)")
     return 0
 
 
@@ -90,8 +172,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", choices=["nf4", "int8"], help="load the base quantized with bitsandbytes")
     p.add_argument("--path", help="explicit local source: a transformers directory or a .gguf file")
 
-    p = sub.add_parser("demo", help="the README's main job: load, train, evaluate and use a zoo entry")
-    p.add_argument("--base", default="smollm2-135m-instruct")
+    p = sub.add_parser(
+        "train",
+        help="train a zoo entry from its recipe",
+        description="Train a zoo entry: LoRA/QLoRA SFT from a recipe, with checkpoints, metrics and a loss curve. "
+        "Runs under `torchrun --nproc_per_node N -m srmzoo.cli train ...` or `accelerate launch` for DDP.",
+    )
+    p.add_argument("recipe", help="recipe file (recipes/<domain>/<entry>.yaml) or entry name, e.g. math-135m")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.lr=1e-4")
+    p.add_argument("--run-dir", help="run directory (default: runs/<entry>)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run directory")
+    p.add_argument("--max-steps", type=int, help="stop after N optimizer steps")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the recipe, resolve base and data, print trainable parameters, memory and time")
+    p.add_argument("--no-install", action="store_true", help="do not copy the adapter into the local zoo store")
+
+    p = sub.add_parser(
+        "eval",
+        help="evaluate an adapter against its base (zero/few-shot) on the same held-out items",
+        description="Evaluate a trained adapter, its base zero-shot and few-shot, and comparison bases on the same "
+        "held-out items with the domain's verifier; accuracy with 95%% Wilson intervals, per-family tables, "
+        "pass@k and majority vote with --samples. Defaults come from the entry's recipe (eval section).",
+    )
+    p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store (e.g. math-135m)")
+    p.add_argument("--split", action="append", choices=["test", "ood", "train"],
+                   help="split to evaluate (repeatable; default: the recipe's eval.splits)")
+    p.add_argument("--n", type=int, help="items per split")
+    p.add_argument("--few-shot", type=int, help="worked examples in the base's few-shot prompt")
+    p.add_argument("--max-new-tokens", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--compare", nargs="+", help="other bases, evaluated few-shot on the same items")
+    p.add_argument("--samples", type=int, default=1, help="completions per item (k > 1: pass@k, majority vote)")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out-dir", help="where results_<split>.json goes (default: the adapter's eval/ folder)")
+    p.add_argument("--no-base", action="store_true", help="evaluate only the adapter")
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--base-path", help="explicit local source of the base")
+    p.add_argument("--allow-base-mismatch", action="store_true",
+                   help="experts: load an adapter on a base whose identity differs from the recorded one")
+
+    p = sub.add_parser("demo", help="the README's main job: train, evaluate, load and use a zoo entry",
+                       description="Train a zoo entry on the embedded SmolLM2-135M base (a short run unless --full), "
+                       "evaluate it against its base on held-out items, then load it and solve a new problem.")
+    p.add_argument("--entry", default="math-135m", help="zoo entry to demonstrate (default: math-135m)")
+    p.add_argument("--full", action="store_true", help="train the full recipe instead of the short demo run")
+    p.add_argument("--n", type=int, default=30, help="held-out items to evaluate (default 30)")
+    p.add_argument("--run-dir", default="runs/demo", help="parent of the demo's run directory")
     return parser
 
 

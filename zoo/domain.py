@@ -104,6 +104,16 @@ class Check:
         return {Verdict.CORRECT: 1.0, Verdict.WRONG: 0.0}.get(self.verdict)
 
 
+def _per_row(value: Any, n: int) -> bool:
+    """Whether a reward keyword holds one value per completion (a list, tuple or ``datasets`` Column)."""
+    return (
+        not isinstance(value, (str, bytes, dict))
+        and hasattr(value, "__len__")
+        and hasattr(value, "__getitem__")
+        and len(value) == n
+    )
+
+
 def completion_text(completion: Any) -> str:
     """The text of a completion, whether a string or a list of chat messages (TRL's conversational form).
 
@@ -191,7 +201,7 @@ class Domain:
         n = len(completions)
         scores: list[float | None] = []
         for i in range(n):
-            col = {k: (v[i] if isinstance(v, (list, tuple)) and len(v) == n else v) for k, v in columns.items()}
+            col = {k: (v[i] if _per_row(v, n) else v) for k, v in columns.items()}
             meta = col.get("meta") or {}
             if isinstance(meta, str):
                 meta = json.loads(meta)

@@ -1,0 +1,118 @@
+r"""The coding domain class: generated Python tasks, code checked in the sandbox, outputs checked as text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from srmzoo.domain import Check, Domain, Example, Verdict, completion_text, last_boxed
+from srmzoo.errors import SrmzooError
+
+from .answer_format import CODE_BLOCK
+from .splits import FAMILIES, generate_examples
+from .verification import check_completions
+
+__all__ = ["EXTERNAL_FAMILIES", "SYSTEM_PROMPT", "CodingDomain"]
+
+SYSTEM_PROMPT = (
+    "You are a careful Python programmer. When asked for code, explain the idea in a few short steps, then "
+    "give the complete function in one ```python block at the end; unit tests are run on it. When asked "
+    "what a program prints, trace it step by step and end with the exact printed output in \\boxed{}, "
+    "for example \\boxed{42}."
+)
+EXTERNAL_FAMILIES = {"humaneval": "humaneval_examples()", "mbpp": "load_mbpp()"}
+
+
+class CodingDomain(Domain):
+    r"""Write small Python functions, fix planted bugs, predict what programs print.
+
+    >>> coding = CodingDomain()
+    >>> ex = coding.examples("train", 1)[0]
+    >>> ex.family, coding.check(ex.solution, ex).verdict.value
+    ('function_synthesis', 'correct')
+    >>> coding.extract_answer("```python\ndef f():\n    return 1\n```")
+    'def f():\n    return 1\n'
+    """
+
+    name = "coding"
+    description = "Python: write small functions, fix bugs, predict program output; code is run in a sandbox"
+    system_prompt = SYSTEM_PROMPT
+    families = FAMILIES
+    license = "Apache-2.0"
+    data_version = "1"
+
+    def examples(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
+    ) -> list[Example]:
+        """``n`` generated examples of ``split``, round-robin over ``families`` (default: all three).
+
+        HumanEval and MBPP are evaluation sets with loaders of their own (:mod:`.benchmarks`), not families.
+
+        Raises:
+            SrmzooError: unknown split or family, ``n`` or ``seed`` not a non-negative integer, or no family.
+
+        >>> [e.id for e in CodingDomain().examples("ood", 2, families=["bug_fix"])]
+        ['coding/ood/bug_fix/00000', 'coding/ood/bug_fix/00001']
+        """
+        self.check_split(split)
+        if isinstance(families, str):
+            raise SrmzooError(
+                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
+            )
+        for fam in families or ():
+            if fam in EXTERNAL_FAMILIES:
+                raise SrmzooError(
+                    f"{fam} is an external evaluation set, not a generated coding family",
+                    hint=f"load it with srmzoo.domains.coding.{EXTERNAL_FAMILIES[fam]} (evaluation only)",
+                )
+        chosen = self.check_families(families)
+        if not chosen:
+            raise SrmzooError("no coding families chosen", hint=f"pick from: {', '.join(self.families)}")
+        for label, value in (("n", n), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SrmzooError(
+                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
+                )
+        return generate_examples(split, n, seed=seed, families=chosen)
+
+    def extract_answer(self, completion: Any) -> str | None:
+        r"""The completion's final answer: the last python block or the last ``\boxed{}``, whichever ends later.
+
+        >>> CodingDomain().extract_answer("```python\nprint(2)\n```\nIt prints \\boxed{2}.")
+        '2'
+        """
+        text = completion_text(completion)
+        blocks = list(CODE_BLOCK.finditer(text))
+        boxed_at = text.rfind("\\boxed{")
+        if blocks and blocks[-1].start() > boxed_at:
+            return blocks[-1].group(1) if blocks[-1].group(1).strip() else None
+        return last_boxed(text)
+
+    def check(self, completion: Any, example: Example) -> Check:
+        """Verify one completion (see :mod:`.verification` for the verdict policy)."""
+        return check_completions([completion_text(completion)], [example])[0]
+
+    def score_completions(self, completions: Sequence[Any], **columns: Any) -> list[float | None]:
+        r"""Correctness rewards for a batch, with the batch's code run two sandboxes at a time.
+
+        >>> CodingDomain().score_completions(["\\boxed{3}", "\\boxed{4}", "no"], answer=["3"] * 3, meta=['{}'] * 3)
+        [1.0, 0.0, None]
+        """
+        rows = _ExampleCollector()
+        rows.score_completions(completions, **columns)
+        checks = check_completions([c for c, _ in rows.seen], [e for _, e in rows.seen])
+        return [c.score for c in checks]
+
+
+class _ExampleCollector(Domain):
+    """Rebuilds each row's Example exactly as the core's ``Domain.score_completions`` does, without checking
+    it, so :class:`CodingDomain` can check the whole batch at once (the core checks row by row)."""
+
+    name = "coding"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Example]] = []
+
+    def check(self, completion: str, example: Example) -> Check:
+        self.seen.append((completion, example))
+        return Check(Verdict.UNVERIFIABLE)

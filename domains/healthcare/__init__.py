@@ -1,0 +1,125 @@
+r"""The healthcare domain: clinical calculations in the style of MedCalc-Bench, and medical multiple choice.
+
+For research and education only; not for clinical decisions (:data:`RESEARCH_DISCLAIMER`).
+
+* Generated data (:mod:`.calculator_tasks`): 17 calculators, each a family -- BMI, BSA, MAP, anion gap,
+  corrected calcium, QTc (Bazett, Fridericia), Cockcroft-Gault, Devine ideal and adjusted body weight,
+  4-2-1 maintenance fluids, CHA2DS2-VASc, HAS-BLED, CURB-65, Wells (PE), GCS and MELD-Na. A short note in
+  mixed units with distractors, a question stating the conventions, a worked solution ending in
+  ``\boxed{value}``. How the train/test/ood splits are kept apart is documented there.
+* Verifiers: :mod:`.answer_checking` (numbers, exact or within the stated tolerance) and
+  :mod:`.medical_qa` (option letters).
+* Hub data, when online: :func:`load_medical_qa` turns MedQA / MedMCQA / PubMedQA rows into the same
+  :class:`~srmzoo.domain.Example` rows; no medical QA data ships with the package.
+* Cross-check of the gold values against the ``medcalc-bench`` package: :mod:`.crosscheck`, whose table
+  is ``CROSSCHECK.md``.
+
+Usage::
+
+    from srmzoo.domain import get_domain
+    hc = get_domain("healthcare")
+    train = hc.examples("train", 5000)          # round-robin over the 17 calculators
+    hc.check(completion, train[0]).verdict
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from srmzoo.domain import (
+    Check,
+    Domain,
+    Example,
+    completion_text,
+    last_boxed,
+    register_domain,
+    register_reward,
+)
+from srmzoo.errors import SrmzooError
+
+from .answer_checking import check_number
+from .calculator_tasks import CALCULATORS, calculator_example
+from .medical_qa import QA_SOURCES, check_choice, extract_choice, load_medical_qa
+from .rewards import healthcare_correct, healthcare_format
+
+__all__ = [
+    "QA_SOURCES",
+    "RESEARCH_DISCLAIMER",
+    "HealthcareDomain",
+    "healthcare_correct",
+    "healthcare_format",
+    "load_medical_qa",
+]
+
+RESEARCH_DISCLAIMER = "For research and education only; not for clinical decisions."
+
+
+@register_domain
+class HealthcareDomain(Domain):
+    """Clinical calculation tasks (generated) and medical multiple-choice QA (loaded), one verifier."""
+
+    name = "healthcare"
+    description = (
+        "Clinical calculations from short patient notes (17 MedCalc-Bench-style calculators) and medical "
+        f"multiple-choice QA. {RESEARCH_DISCLAIMER}"
+    )
+    system_prompt = (
+        "You solve clinical calculation and medical multiple-choice questions. For a calculation, convert "
+        "units, pick the criteria from the note, apply the formula and conventions the question states, "
+        "and show short steps with the arithmetic. End with the final answer alone in \\boxed{}: a number "
+        "without units, or the letter of the chosen option."
+    )
+    families = tuple(CALCULATORS)
+    license = "Apache-2.0"
+    data_version = "1"
+
+    def examples(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
+    ) -> list[Example]:
+        """``n`` calculator tasks of ``split``, round-robin over ``families`` (all 17 by default).
+
+        Example ``i`` is item ``i // k`` of family ``i % k`` (``k`` families), so ids and contents do not
+        depend on ``n``.
+
+        >>> [e.id for e in HealthcareDomain().examples("test", 2, families=["bmi"])]
+        ['healthcare/test/bmi/00000', 'healthcare/test/bmi/00001']
+        """
+        self.check_split(split)
+        chosen = self.check_families(families)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise SrmzooError(f"number of examples must be a non-negative integer, got {n!r}")
+        if not chosen:
+            raise SrmzooError("no families chosen", hint=f"pick from: {', '.join(self.families)}")
+        k = len(chosen)
+        return [calculator_example(chosen[i % k], split, seed, i // k) for i in range(n)]
+
+    def extract_answer(self, completion: str) -> str | None:
+        r"""The boxed answer, else an explicitly stated option letter ("The answer is (C)").
+
+        >>> HealthcareDomain().extract_answer(r"AG = 12 \boxed{12}"), HealthcareDomain().extract_answer("Answer: b")
+        ('12', 'B')
+        """
+        text = completion_text(completion)
+        boxed = last_boxed(text)
+        return boxed if boxed is not None else extract_choice(text, "ABCDE")
+
+    def check(self, completion: str, example: Example) -> Check:
+        r"""Verify a completion: an option letter for multiple choice, else a number under the tolerance in
+        ``example.meta`` (exact when none is given).
+
+        >>> ex = HealthcareDomain().examples("test", 1, families=["anion_gap"])[0]
+        >>> HealthcareDomain().check(ex.solution, ex).verdict.value
+        'correct'
+        """
+        text = completion_text(completion)
+        kind = example.meta.get("answer_kind")
+        if kind is None:  # rows rebuilt without meta: a lone letter is a choice answer
+            kind = "choice" if re.fullmatch(r"[A-Ea-e]", example.answer.strip()) else "number"
+        if kind == "choice":
+            return check_choice(text, example.answer, example.meta)
+        return check_number(text, example.answer, example.meta)
+
+
+register_reward("healthcare_correct")(healthcare_correct)
+register_reward("healthcare_format")(healthcare_format)

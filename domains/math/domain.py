@@ -1,0 +1,75 @@
+"""The math domain class: generated grade-school problems, boxed answers, a math-verify checker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
+from srmzoo.errors import SrmzooError
+
+from .answer_check import check_answer
+from .splits import FAMILIES, generate_examples
+
+__all__ = ["SYSTEM_PROMPT", "MathDomain"]
+
+SYSTEM_PROMPT = (
+    "Solve the problem step by step, writing out each calculation (for example 3 × 14 = 42). "
+    "End with the final answer in \\boxed{}, for example \\boxed{42}. The answer is a single number: "
+    "a fraction in lowest terms as a/b, a percentage as the number of percent (25 for 25%), no units."
+)
+
+
+class MathDomain(Domain):
+    r"""Arithmetic, fractions, percentages, linear equations and word problems with exact answers.
+
+    >>> math = MathDomain()
+    >>> ex = math.examples("train", 1)[0]
+    >>> ex.family, math.check(ex.solution, ex).verdict.value
+    ('arithmetic', 'correct')
+    >>> math.extract_answer(r"so \boxed{7}")
+    '7'
+    """
+
+    name = "math"
+    description = (
+        "Grade-school math: multi-step arithmetic, fractions, percentages, linear equations, word problems"
+    )
+    system_prompt = SYSTEM_PROMPT
+    families = tuple(FAMILIES)
+    license = "Apache-2.0"
+    data_version = "1"
+
+    def examples(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
+    ) -> list[Example]:
+        """``n`` generated examples of ``split``, round-robin over ``families`` (default: all).
+
+        Raises:
+            SrmzooError: unknown split or family, ``n`` or ``seed`` not a non-negative integer, or no family.
+
+        >>> [e.id for e in MathDomain().examples("ood", 2, families=["fractions"])]
+        ['math/ood/fractions/00000', 'math/ood/fractions/00001']
+        """
+        self.check_split(split)
+        if isinstance(families, str):
+            raise SrmzooError(
+                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
+            )
+        chosen = self.check_families(families)
+        if not chosen:
+            raise SrmzooError("no math families chosen", hint=f"pick from: {', '.join(self.families)}")
+        for label, value in (("n", n), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SrmzooError(
+                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
+                )
+        return generate_examples(split, n, seed=seed, families=chosen)
+
+    def extract_answer(self, completion: Any) -> str | None:
+        """The content of the completion's last ``\\boxed{}``, or None."""
+        return last_boxed(completion_text(completion))
+
+    def check(self, completion: Any, example: Example) -> Check:
+        """Verify the completion's last boxed answer against the example (see :mod:`.answer_check`)."""
+        return check_answer(completion_text(completion), example.answer, example.meta)

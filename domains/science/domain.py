@@ -1,0 +1,93 @@
+"""The science domain class: RDKit chemistry and Biopython biology with exact answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
+from srmzoo.errors import SrmzooError
+
+from .biology import BIOLOGY_FAMILIES, generate_biology
+from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
+from .verifiers import judge
+
+__all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
+
+SYSTEM_PROMPT = (
+    "Solve the chemistry or biology problem step by step in short lines, then give the final answer as "
+    "\\boxed{...}. Formulas in Hill order (C, H, then alphabetical). Masses as a number, within 0.05 g/mol "
+    "(average) or 0.01 Da (monoisotopic); percentages as the number of percent, within 0.1. A molecule as "
+    "one SMILES (any SMILES of the same structure; a tautomer is a different answer). DNA, RNA and protein "
+    "5' to 3' in one-letter codes. Positions 1-based, counts in digits, yes/no as yes or no, multiple "
+    "choice as the letter."
+)
+
+
+class ScienceDomain(Domain):
+    r"""Molecules (formula, mass, H-bond counts, rings, groups, reactions) and DNA sequences.
+
+    >>> science = ScienceDomain()
+    >>> ex = science.examples("train", 2)[1]
+    >>> ex.family, science.check(ex.solution, ex).verdict.value
+    ('molecular_weight', 'correct')
+    >>> science.extract_answer(r"so \boxed{C2H6O}")
+    'C2H6O'
+    """
+
+    name = "science"
+    description = (
+        "Chemistry checked by RDKit (formulas, masses, H-bond counts, rings, functional groups, reaction "
+        "products) and biology checked by Biopython (complements, transcription, translation, GC, motifs)"
+    )
+    system_prompt = SYSTEM_PROMPT
+    families = CHEMISTRY_FAMILIES + BIOLOGY_FAMILIES
+    license = "Apache-2.0"
+    data_version = "1"
+    # Attribution for the molecules the generated questions are about (recorded in manifests and cards).
+    data_sources = (
+        "RDKit Data/NCI/first_5K.smi: NCI/DTP open database structures, as shipped with RDKit (BSD-3-Clause)",
+        "RDKit Data/Pains/test_data/wehi_mols.csv: WEHI compounds from RDKit's PAINS tests (BSD-3-Clause)",
+    )
+
+    def examples(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
+    ) -> list[Example]:
+        """``n`` generated examples of ``split``, round-robin over ``families`` (default: all).
+
+        Example ``i`` is the ``i // len(families)``-th example of family ``families[i % len(families)]``,
+        which depends only on (split, family, seed, that index): a longer request extends a shorter one.
+
+        Raises:
+            SrmzooError: unknown split or family, ``n`` or ``seed`` not a non-negative integer, or no family.
+
+        >>> [e.id for e in ScienceDomain().examples("ood", 2, families=["gc_content"])]
+        ['science/ood/gc_content/00000', 'science/ood/gc_content/00001']
+        """
+        self.check_split(split)
+        if isinstance(families, str):
+            raise SrmzooError(
+                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
+            )
+        chosen = self.check_families(families)
+        if not chosen:
+            raise SrmzooError("no science families chosen", hint=f"pick from: {', '.join(self.families)}")
+        for label, value in (("n", n), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SrmzooError(
+                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
+                )
+        out = []
+        for i in range(n):
+            family, index = chosen[i % len(chosen)], i // len(chosen)
+            generate = generate_chemistry if family in CHEMISTRY_FAMILIES else generate_biology
+            out.append(generate(family, split, seed, index))
+        return out
+
+    def extract_answer(self, completion: Any) -> str | None:
+        """The content of the completion's last ``\\boxed{}``, or None."""
+        return last_boxed(completion_text(completion))
+
+    def check(self, completion: Any, example: Example) -> Check:
+        """Verify the completion's last boxed answer by the example's answer kind (see :mod:`.verifiers`)."""
+        return judge(completion, example)

@@ -1,0 +1,1 @@
+"""Generated model cards and the measured results they render, one folder per zoo entry."""

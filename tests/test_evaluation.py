@@ -1,0 +1,535 @@
+"""The evaluation harness: statistics, scoring on stub generations, adapter loading, and run_eval end to end
+on a tiny Llama with the toy-addition domain (plus one short real eval on SmolLM2-135M)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import toy_domain  # noqa: E402,F401  (registers "toy-addition")
+
+from srmzoo import evaluation  # noqa: E402
+from srmzoo.domain import Check, Example, Verdict, get_domain  # noqa: E402
+from srmzoo.errors import SrmzooError  # noqa: E402
+from srmzoo.evaluation import (  # noqa: E402
+    eval_config_for,
+    evaluate,
+    few_shot_examples,
+    load_adapter,
+    majority_vote,
+    pass_at_k,
+    run_eval,
+    wilson_interval,
+)
+from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from a second thread, and on a CPU shared with a training run two
+    threads spin against each other (measured: 10 tok/s with 2 threads, 300 with 1)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------------------------------------ statistics
+
+
+@pytest.mark.parametrize(
+    ("correct", "n", "low", "high"),
+    [(0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0), (1, 4, 0.0456, 0.6994)],
+)
+def test_wilson_interval_matches_known_values(correct, n, low, high):
+    got = wilson_interval(correct, n)
+    assert got == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_interval_edges():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    low, high = wilson_interval(30, 100, z=2.576)  # 99% is wider than 95%
+    assert low < wilson_interval(30, 100)[0] and high > wilson_interval(30, 100)[1]
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
+
+
+def test_pass_at_k_edge_cases():
+    assert pass_at_k(10, 0, 5) == 0.0
+    assert pass_at_k(10, 10, 1) == 1.0
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(10, 6, 5) == 1.0  # only 4 wrong samples: any 5 hold a correct one
+    assert pass_at_k(10, 2, 5) == pytest.approx(1 - math.comb(8, 5) / math.comb(10, 5))
+    assert pass_at_k(3, 1, 3) == 1.0
+    for bad in [(5, 6, 1), (5, 1, 0), (5, 1, 6), (5, -1, 1)]:
+        with pytest.raises(ValueError):
+            pass_at_k(*bad)
+
+
+def test_majority_vote_ties_whitespace_and_abstentions():
+    assert majority_vote(["1", "2", "2", "1"]) == 0  # tie: first occurrence wins
+    assert majority_vote(["2", "1", "1", "2"]) == 0
+    assert majority_vote([None, "5", " 6", "6 ", "5", "6"]) == 2
+    assert majority_vote(["3 / 4", "7", "3/4"]) == 0
+    assert majority_vote([None, None, "9"]) == 2
+    assert majority_vote([]) is None
+
+
+# ---------------------------------------------------------------------------------- scoring on stub outputs
+
+
+class StubTokenizer:
+    """Renders a conversation as plain text; enough for evaluate() when generation is stubbed."""
+
+    def apply_chat_template(self, messages, *, chat_template, tokenize, add_generation_prompt):
+        return "".join(f"[{m['role']}] {m['content']}\n" for m in messages) + "[assistant]"
+
+
+def _item(i: int, family: str, a: int, b: int) -> Example:
+    return Example(
+        id=f"stub/{i}", family=family, question=f"What is {a} + {b}?", answer=str(a + b), solution=""
+    )
+
+
+def _stub_generate(monkeypatch, by_question: dict[str, list[str]], calls: list[dict]) -> None:
+    def fake_generate(model, tokenizer, prompts, **kw):
+        calls.append({"prompts": list(prompts), **kw})
+        out = []
+        for prompt in prompts:
+            question = prompt.rsplit("[user] ", 1)[1].split("\n", 1)[0]
+            out.append(by_question[question][: kw["num_return_sequences"]])
+        return out
+
+    monkeypatch.setattr(evaluation, "generate", fake_generate)
+
+
+def test_evaluate_scores_samples_votes_and_families_exactly(monkeypatch):
+    items = [
+        _item(0, "small", 1, 2),
+        _item(1, "small", 2, 2),
+        _item(2, "large", 20, 30),
+        _item(3, "large", 40, 1),
+    ]
+    completions = {
+        # first sample right; the vote (4, 4 vs 3) is wrong
+        "What is 1 + 2?": ["\\boxed{3}", "\\boxed{4}", "\\boxed{ 4}"],
+        # first sample gives no answer; the vote over the two that answer ties, first occurrence (4) wins
+        "What is 2 + 2?": ["no idea", "\\boxed{4}", "\\boxed{5}"],
+        # all wrong
+        "What is 20 + 30?": ["\\boxed{49}", "\\boxed{51}", "\\boxed{49}"],
+        # first wrong, the other two right: vote right
+        "What is 40 + 1?": ["\\boxed{14}", "\\boxed{41}", "\\boxed{41}"],
+    }
+    calls: list[dict] = []
+    _stub_generate(monkeypatch, completions, calls)
+    fmt = PromptFormat(chat_template="unused", system_prompt="Add.")
+    report = evaluate(
+        None,
+        StubTokenizer(),
+        fmt,
+        get_domain("toy-addition"),
+        items,
+        max_new_tokens=8,
+        batch_size=6,
+        samples=3,
+        temperature=0.9,
+        progress=False,
+    )
+    assert calls[0]["do_sample"] is True and calls[0]["temperature"] == 0.9
+    assert calls[0]["num_return_sequences"] == 3 and calls[0]["batch_size"] == 2  # 6 sequences = 2 prompts
+    assert (report.n, report.correct, report.wrong, report.unverifiable) == (4, 1, 2, 1)
+    assert report.accuracy == 0.25
+    assert (report.ci_low, report.ci_high) == pytest.approx(wilson_interval(1, 4))
+    assert report.pass_at_k == 0.75  # items 0, 1, 3 have a correct sample
+    assert report.pass_at_1 == pytest.approx((1 / 3 + 1 / 3 + 0 + 2 / 3) / 4)
+    assert report.majority_accuracy == 0.5  # items 1 and 3
+    assert report.families["small"].n == 2 and report.families["small"].accuracy == 0.5
+    assert report.families["large"].correct == 0
+    assert (report.families["large"].ci_low, report.families["large"].ci_high) == pytest.approx(
+        wilson_interval(0, 2)
+    )
+    first = report.records[0]
+    assert first["id"] == "stub/0" and first["gold"] == "3" and first["verdict"] == "correct"
+    assert first["predicted"] == ["3", "4", "4"] and first["vote"] == {"answer": "4", "verdict": "wrong"}
+    assert report.records[1]["vote"] == {"answer": "4", "verdict": "correct"}
+    assert [r["id"] for r in report.records] == [e.id for e in items]
+    assert "records" not in report.to_dict() and len(report.to_dict(records=True)["records"]) == 4
+
+
+def test_greedy_evaluation_has_no_sampling_metrics(monkeypatch):
+    items = [_item(0, "add", 3, 4), _item(1, "add", 5, 5)]
+    calls: list[dict] = []
+    _stub_generate(monkeypatch, {"What is 3 + 4?": ["\\boxed{7}"], "What is 5 + 5?": ["\\boxed{11}"]}, calls)
+    report = evaluate(
+        None,
+        StubTokenizer(),
+        PromptFormat(chat_template="x"),
+        get_domain("toy-addition"),
+        items,
+        max_new_tokens=8,
+        batch_size=4,
+        progress=False,
+    )
+    assert calls[0]["do_sample"] is False and calls[0]["num_return_sequences"] == 1
+    assert (report.accuracy, report.correct, report.wrong) == (0.5, 1, 1)
+    assert report.pass_at_k is None and report.majority_accuracy is None and report.temperature is None
+    assert "vote" not in report.records[0]
+
+
+def test_plain_format_completion_is_cut_before_an_invented_next_question(monkeypatch):
+    items = [_item(0, "add", 2, 3)]
+    rambling = " 2 + 3 = 5. \\boxed{5}\n\nQuestion: What is 1 + 1?\nAnswer: \\boxed{2}"
+    _stub_generate(monkeypatch, {"What is 2 + 3?": [rambling]}, [])
+    report = evaluate(
+        None,
+        StubTokenizer(),
+        PromptFormat(chat_template=PLAIN_CHAT_TEMPLATE),
+        get_domain("toy-addition"),
+        items,
+        max_new_tokens=8,
+        batch_size=1,
+        progress=False,
+    )
+    assert report.correct == 1 and report.records[0]["completions"] == [" 2 + 3 = 5. \\boxed{5}\n"]
+
+
+def test_a_raising_verifier_counts_unverifiable_and_the_run_goes_on(monkeypatch):
+    domain = get_domain("toy-addition")
+
+    def fragile_check(completion, example):
+        if "boom" in completion:
+            raise ZeroDivisionError("parser bug")
+        return Check(Verdict.CORRECT, predicted="7")
+
+    monkeypatch.setattr(domain, "check", fragile_check)
+    _stub_generate(monkeypatch, {"What is 3 + 4?": ["boom"], "What is 5 + 2?": ["\\boxed{7}"]}, [])
+    report = evaluate(
+        None,
+        StubTokenizer(),
+        PromptFormat(chat_template="x"),
+        domain,
+        [_item(0, "add", 3, 4), _item(1, "add", 5, 2)],
+        max_new_tokens=8,
+        batch_size=2,
+        progress=False,
+    )
+    assert (report.correct, report.unverifiable, report.verifier_errors) == (1, 1, 1)
+
+
+def test_evaluate_refuses_bad_settings():
+    fmt, domain = PromptFormat(chat_template="x"), get_domain("toy-addition")
+    with pytest.raises(SrmzooError, match="no examples"):
+        evaluate(None, StubTokenizer(), fmt, domain, [], max_new_tokens=8, batch_size=1)
+    with pytest.raises(SrmzooError, match="samples must be a positive integer"):
+        evaluate(
+            None,
+            StubTokenizer(),
+            fmt,
+            domain,
+            [_item(0, "add", 1, 1)],
+            max_new_tokens=8,
+            batch_size=1,
+            samples=0,
+        )
+
+
+def test_few_shot_examples_come_from_train_and_never_show_evaluated_items():
+    domain = get_domain("toy-addition")
+    shots = few_shot_examples(domain, 3, seed=0)
+    assert [e.id for e in shots] == ["toy/train/00000", "toy/train/00001", "toy/train/00002"]
+    assert few_shot_examples(domain, 3, seed=0) == shots  # deterministic
+    evaluated = domain.examples("train", 5, seed=0)  # evaluating on train itself: skip past those items
+    shots = few_shot_examples(domain, 3, seed=0, exclude=evaluated)
+    assert {e.id for e in shots}.isdisjoint(e.id for e in evaluated)
+    assert all(e.id.startswith("toy/train/") for e in shots) and len(shots) == 3
+    assert few_shot_examples(domain, 0) == []
+
+
+# ------------------------------------------------------------------------------------- adapters on a tiny base
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_base_dir) -> Path:
+    """A run directory whose adapter was trained one step on the tiny base (toy-addition)."""
+    from srmzoo.recipe import Recipe
+    from srmzoo.training import train
+
+    recipe = Recipe.from_dict(
+        {
+            "name": "toy-tiny",
+            "domain": "toy-addition",
+            "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
+            "data": {"train_size": 16},
+            "train": {"batch_size": 4, "max_steps": 1, "logging_steps": 1, "save_steps": 100},
+            "eval": {"n": 7, "few_shot": 1},
+        }
+    )
+    run_dir = tmp_path_factory.mktemp("eval-run") / "toy-tiny"
+    train(recipe, run_dir, progress=False)
+    return run_dir
+
+
+def _adapter_copy(tiny_run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_run / "adapter", tmp_path / "adapter"))
+
+
+def test_load_adapter_attaches_lora_with_the_saved_prompt_format(tiny_run):
+    from peft import PeftModel
+
+    model, tokenizer, fmt, meta = load_adapter(tiny_run / "adapter", device="cpu")
+    assert isinstance(model, PeftModel) and not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+    assert fmt == PromptFormat.load(tiny_run / "adapter")
+    assert fmt.system_prompt == get_domain("toy-addition").system_prompt
+    assert meta["domain"] == "toy-addition" and tokenizer.pad_token is not None
+    assert str(next(model.parameters()).dtype) == "torch.float32"
+
+
+def test_base_identity_mismatch_is_refused_unless_allowed(tiny_run, tmp_path, caplog):
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    meta_path = adapter / "srmzoo_adapter.json"
+    meta = json.loads(meta_path.read_text())
+    actual = meta["base"]["sha256"]
+    meta["base"]["sha256"] = "0" * 64
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(SrmzooError) as err:
+        load_adapter(adapter, device="cpu")
+    message = str(err.value)
+    assert "0" * 64 in message and actual in message and "allow_base_mismatch" in message
+    model, *_ = load_adapter(adapter, device="cpu", allow_base_mismatch=True)
+    assert model.peft_config and "loading anyway" in caplog.text
+
+
+def test_moved_base_is_named_and_base_path_overrides_it(tiny_run, tiny_base_dir, tmp_path):
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    meta_path = adapter / "srmzoo_adapter.json"
+    meta = json.loads(meta_path.read_text())
+    meta["base"]["origin"] = f"dir:{tmp_path / 'gone'}"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(SrmzooError, match="no longer exists"):
+        load_adapter(adapter, device="cpu")
+    assert load_adapter(adapter, device="cpu", base_path=tiny_base_dir).meta["entry"] == "toy-tiny"
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("truncate-weights", "corrupted adapter weights .*adapter_model.safetensors"),
+        ("delete-weights", "adapter_model.safetensors is missing"),
+        ("garble-meta", "corrupted adapter metadata"),
+        ("garble-prompt", "corrupted prompt format"),
+    ],
+)
+def test_a_damaged_adapter_gives_one_clear_error(tiny_run, tmp_path, damage, expected):
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    weights = adapter / "adapter_model.safetensors"
+    if damage == "truncate-weights":
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    elif damage == "delete-weights":
+        weights.unlink()
+    elif damage == "garble-meta":
+        (adapter / "srmzoo_adapter.json").write_text("{not json")
+    else:
+        (adapter / "srmzoo_prompt.json").write_text("[]")
+    with pytest.raises(SrmzooError, match=expected) as err:
+        load_adapter(adapter, device="cpu")
+    assert "hint:" in str(err.value)
+
+
+def test_eval_config_comes_from_the_run_recipe(tiny_run, tmp_path):
+    assert eval_config_for(tiny_run / "adapter").n == 7  # run_dir/recipe.yaml, one level up
+    assert eval_config_for(tmp_path).n == 300
+
+
+# -------------------------------------------------------------------------------------------------- run_eval
+
+
+def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
+    tiny_run, tiny_base_dir, tmp_path, monkeypatch, capsys
+):
+    from srmzoo.bases import load_base as real_load_base
+
+    # "compare" names a registered base; here it stands for the tiny base, so no real model runs
+    monkeypatch.setattr(
+        evaluation, "load_base", lambda name, **kw: real_load_base(name, **{**kw, "path": tiny_base_dir})
+    )
+    prompts_per_model: list[list[str]] = []
+    real_generate = evaluation.generate
+
+    def spy(model, tokenizer, prompts, **kw):
+        prompts_per_model.append(list(prompts))
+        return real_generate(model, tokenizer, prompts, **kw)
+
+    monkeypatch.setattr(evaluation, "generate", spy)
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    results = run_eval(
+        adapter,
+        split="test",
+        n=5,
+        few_shot=2,
+        max_new_tokens=4,
+        batch_size=4,
+        compare=["smollm2-135m-instruct"],
+        device="cpu",
+        progress=True,
+    )
+
+    domain = get_domain("toy-addition")
+    items = domain.examples("test", 5, seed=0)
+    shots = domain.examples("train", 2, seed=0)
+    assert len(prompts_per_model) == 4
+    for prompts in prompts_per_model:  # same items, same order, for every model
+        assert [p.count(e.question) for p, e in zip(prompts, items, strict=True)] == [1] * 5
+    for i in (1, 3):  # the few-shot prompts show train solutions, never a test item
+        assert all(shots[0].solution in p and shots[1].solution in p for p in prompts_per_model[i])
+    assert not any(s.solution in p for s in shots for p in prompts_per_model[0] + prompts_per_model[2])
+
+    written = json.loads((adapter / "eval" / "results_test.json").read_text())
+    assert written == {k: v for k, v in results.items() if k != "paths"}
+    assert written["schema"] == "srmzoo.eval/1" and written["domain"] == "toy-addition"
+    assert set(written) == {
+        "schema",
+        "entry",
+        "domain",
+        "domain_data_version",
+        "adapter",
+        "base",
+        "compare_bases",
+        "settings",
+        "reports",
+        "environment",
+    }
+    settings = written["settings"]
+    assert settings["n"] == 5 and settings["split"] == "test" and settings["decoding"] == "greedy"
+    assert settings["few_shot_ids"] == [e.id for e in shots]
+    assert settings["command"].startswith(f"srmzoo eval {adapter} --split test --n 5 --seed 0 --few-shot 2")
+    assert "--compare smollm2-135m-instruct" in settings["command"]
+    assert len(settings["item_ids_sha256"]) == 64 and written["base"]["origin"] == f"dir:{tiny_base_dir}"
+    assert written["adapter"]["sha256"] == evaluation._sha256_file(adapter / "adapter_model.safetensors")
+    assert set(written["environment"]) >= {"srmzoo_version", "hardware", "date", "torch", "transformers"}
+    assert [(r["model"], r["prompting"]) for r in written["reports"]] == [
+        ("smollm2-135m-instruct", "zero-shot"),
+        ("smollm2-135m-instruct", "few-shot (k=2)"),
+        ("toy-tiny (adapter)", "adapter"),
+        ("smollm2-135m-instruct", "few-shot (k=2)"),
+    ]
+    for report in written["reports"]:
+        assert report["n"] == 5 and report["correct"] + report["wrong"] + report["unverifiable"] == 5
+        assert report["ci_low"] <= report["accuracy"] <= report["ci_high"]
+        assert report["families"]["add"]["n"] == 5 and report["new_tokens"] > 0
+
+    lines = [json.loads(x) for x in (adapter / "eval" / "samples_test.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 * 5
+    assert [x["id"] for x in lines] == [e.id for e in items] * 4
+    assert set(lines[0]) >= {
+        "model",
+        "prompting",
+        "id",
+        "family",
+        "question",
+        "gold",
+        "completions",
+        "predicted",
+        "verdict",
+        "verdicts",
+    }
+    table = capsys.readouterr().out
+    assert "95% CI" in table and "toy-tiny (adapter)" in table and "few-shot (k=2)" in table
+
+
+def test_run_eval_samples_and_out_dir(tiny_run, tmp_path):
+    results = run_eval(
+        tiny_run,
+        n=3,
+        samples=2,
+        few_shot=0,
+        max_new_tokens=3,
+        batch_size=4,
+        include_base=False,
+        out_dir=tmp_path / "out",
+        device="cpu",
+        progress=False,
+    )
+    assert (tmp_path / "out" / "results_test.json").is_file() and (
+        tmp_path / "out" / "samples_test.jsonl"
+    ).is_file()
+    [report] = results["reports"]
+    assert report["prompting"] == "adapter" and report["samples"] == 2
+    assert report["pass_at_k"] is not None and report["majority_accuracy"] is not None
+    assert report["pass_at_1"] <= report["pass_at_k"]
+    assert results["settings"]["decoding"] == "sampling" and "--no-base" in results["settings"]["command"]
+    with pytest.raises(SrmzooError, match="unknown split"):
+        run_eval(tiny_run, split="dev", n=3, progress=False)
+    with pytest.raises(SrmzooError, match="n must be a positive integer"):
+        run_eval(tiny_run, n=0, progress=False)
+    with pytest.raises(SrmzooError, match="temperature above 0"):
+        run_eval(tiny_run, n=3, samples=4, temperature=0.0, progress=False)
+    with pytest.raises(SrmzooError, match="did you mean: gemma-3-270m"):  # refused before any model loads
+        run_eval(tiny_run, n=3, compare=["gema-3-270m"], progress=False)
+
+
+def test_sampling_repeats_with_its_seed(tiny_base_dir):
+    from srmzoo.bases import load_base
+
+    model, tokenizer = load_base("smollm2-135m-instruct", path=tiny_base_dir, device="cpu")
+    domain = get_domain("toy-addition")
+    items = domain.examples("test", 2, seed=0)
+    fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=domain.system_prompt)
+
+    def completions(seed: int) -> list[list[str]]:
+        report = evaluate(
+            model,
+            tokenizer,
+            fmt,
+            domain,
+            items,
+            max_new_tokens=4,
+            batch_size=4,
+            samples=2,
+            seed=seed,
+            progress=False,
+        )
+        return [r["completions"] for r in report.records]
+
+    assert completions(0) == completions(0)
+    assert completions(0) != completions(1)
+
+
+# ------------------------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.real_model
+def test_real_smollm2_base_short_math_eval_is_well_formed():
+    from srmzoo.bases import load_base
+
+    domain = get_domain("math")
+    items = domain.examples("test", 4, seed=0)
+    model, tokenizer = load_base("smollm2-135m-instruct", device="cpu")
+    fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=domain.system_prompt)
+    report = evaluate(
+        model,
+        tokenizer,
+        fmt,
+        domain,
+        items,
+        max_new_tokens=48,
+        batch_size=4,
+        progress=False,
+        model_label="smollm2-135m-instruct",
+        prompting="zero-shot",
+    )
+    assert report.n == 4 and report.correct + report.wrong + report.unverifiable == 4
+    assert report.ci_low <= report.accuracy <= report.ci_high
+    assert sum(f.n for f in report.families.values()) == 4 and set(report.families) <= set(domain.families)
+    assert report.new_tokens > 0 and report.tokens_per_second > 0
+    assert all(r["completions"][0].strip() for r in report.records)  # the model actually wrote something
+    assert [r["id"] for r in report.records] == [e.id for e in items]
+    json.dumps(report.to_dict(records=True))

@@ -1,0 +1,1 @@
+"""Architecture configs (config.json) of Hub-only bases, so dry runs and estimates work offline."""

@@ -1,0 +1,320 @@
+"""Recipes: one YAML file per zoo entry, mapped 1:1 onto nested frozen dataclasses.
+
+A recipe file is headed by the command that runs it, and has the sections ``model``, ``lora``, ``data``,
+``train``, ``eval`` and ``publish`` besides ``name``, ``domain`` and ``description``::
+
+    # srmzoo train recipes/math/math-135m.yaml
+    name: math-135m
+    domain: math
+    model: {base: smollm2-135m-instruct}
+    train: {lr: 2.0e-4, epochs: 2}
+
+Unknown or mistyped keys are errors that name the key, the file and the allowed keys. Command-line
+overrides use dotted keys: ``train.lr=1e-4 data.train_size=500``.
+
+Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SrmzooError, UnknownNameError
+
+__all__ = [
+    "DataConfig",
+    "EvalConfig",
+    "LoraConfig",
+    "ModelConfig",
+    "PublishConfig",
+    "Recipe",
+    "TrainConfig",
+    "apply_overrides",
+    "find_recipe",
+    "load_recipe",
+    "recipe_paths",
+]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The base model.
+
+    Attributes:
+        base: base name from ``srmzoo bases`` (name, alias or Hub id).
+        path: explicit local source for the base (transformers dir or .gguf); overrides the registry lookup.
+        revision: Hub revision, for Hub-sourced bases.
+        dtype: weights dtype: ``auto`` (fp32 on CPU, bf16 on GPU), ``float32``, ``bfloat16``.
+        quantize: ``nf4`` for QLoRA (4-bit NF4, double quantization), ``int8``, or null.
+    """
+
+    base: str
+    path: str | None = None
+    revision: str | None = None
+    dtype: str = "auto"
+    quantize: str | None = None
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    """LoRA adapter shape (peft)."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str | tuple[str, ...] = "all-linear"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Training data from the recipe's domain.
+
+    Attributes:
+        train_size: number of training examples generated (spread over the families).
+        families: restrict to these families; null means all of the domain's families.
+        seed: data seed (the generators are deterministic in it).
+        max_length: examples longer than this many tokens are dropped (and counted), never truncated.
+    """
+
+    train_size: int = 2000
+    families: tuple[str, ...] | None = None
+    seed: int = 0
+    max_length: int = 512
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation. ``batch_size`` counts examples per device; batches group examples of similar length."""
+
+    method: str = "sft"
+    epochs: float = 1.0
+    max_steps: int = -1
+    lr: float = 2e-4
+    batch_size: int = 8
+    grad_accum: int = 1
+    scheduler: str = "cosine"
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    bf16: str | bool = "auto"  # auto: bf16 autocast where the CPU/GPU is fast at it, else fp32
+    gradient_checkpointing: bool = False
+    logging_steps: int = 5
+    save_steps: int = 50
+    save_total_limit: int = 2
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How ``srmzoo eval`` measures this entry.
+
+    Attributes:
+        splits: held-out splits to evaluate.
+        n: items per split.
+        max_new_tokens: generation budget per item.
+        batch_size: generation batch size.
+        few_shot: worked examples (from the train split) in the base's few-shot prompt.
+        compare: other bases evaluated few-shot on the same items, for the card.
+    """
+
+    splits: tuple[str, ...] = ("test", "ood")
+    n: int = 300
+    max_new_tokens: int = 256
+    batch_size: int = 16
+    few_shot: int = 3
+    compare: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    """Where ``srmzoo publish`` puts the adapter."""
+
+    repo: str | None = None
+    private: bool = False
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A zoo entry's complete, reproducible definition."""
+
+    name: str
+    domain: str
+    model: ModelConfig
+    description: str = ""
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
+    source: str | None = field(default=None, compare=False)  # the file it was read from
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (tuples as lists), suitable for YAML/JSON and for :meth:`from_dict`."""
+        data = _plain(dataclasses.asdict(self))
+        data.pop("source")
+        return data
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "<dict>") -> Recipe:
+        """Validate and build a recipe; every error names the key, the file and what is allowed.
+
+        >>> Recipe.from_dict({"name": "x", "domain": "math", "model": {"base": "smollm2"}}).train.lr
+        0.0002
+        >>> Recipe.from_dict({"name": "x", "domain": "math", "model": {"base": "s"}, "train": {"lr": "fast"}})
+        Traceback (most recent call last):
+        ...
+        srmzoo.errors.SrmzooError: <dict>: train.lr: expected float, got str 'fast'
+        """
+        recipe = _build(cls, data, source, "")
+        return dataclasses.replace(recipe, source=source)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "recipe"
+    if not isinstance(data, dict):
+        raise SrmzooError(f"{source}: {where}: expected a mapping of keys, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    allowed = [f.name for f in fields(cls) if f.name != "source"]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in allowed:
+            raise SrmzooError(
+                f"{source}: unknown key {prefix}{key}" + _suggest(str(key), allowed),
+                hint=f"allowed keys in {where}: {', '.join(allowed)}",
+            )
+        kwargs[key] = _coerce(hints[key], value, source, f"{prefix}{key}")
+    missing = [
+        f.name for f in fields(cls)
+        if f.name in allowed and f.name not in kwargs
+        and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise SrmzooError(f"{source}: missing required key {prefix}{missing[0]}",
+                          hint=f"add `{missing[0]}:` to the {where} section")
+    return cls(**kwargs)
+
+
+def _suggest(key: str, allowed: list[str]) -> str:
+    from .errors import close_names
+
+    close = close_names(key, allowed)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp):
+        return _build(tp, value, source, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, source, key)
+            except SrmzooError as err:
+                errors.append(err)
+        raise errors[-1]
+    if origin is tuple:
+        if isinstance(value, str):  # a single name where a list is allowed
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise SrmzooError(f"{source}: {key}: expected a list, got {type(value).__name__} {value!r}")
+        item = typing.get_args(tp)[0]
+        return tuple(_coerce(item, v, source, f"{key}[{i}]") for i, v in enumerate(value))
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):  # YAML reads 1e-4 (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp is Any or (isinstance(tp, type) and isinstance(value, tp) and not (tp is int and isinstance(value, bool))):
+        return value
+    raise SrmzooError(f"{source}: {key}: expected {getattr(tp, '__name__', tp)}, got {type(value).__name__} {value!r}")
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "<command line>") -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (values parsed as YAML) to raw recipe data.
+
+    >>> apply_overrides({"train": {"lr": 1.0}}, ["train.lr=0.001", "data.families=[a, b]"])
+    {'train': {'lr': 0.001}, 'data': {'families': ['a', 'b']}}
+    """
+    out = _plain(data)
+    for item in overrides:
+        if "=" not in item:
+            raise SrmzooError(f"override {item!r} is not KEY=VALUE", hint="e.g. train.lr=1e-4")
+        key, raw = item.split("=", 1)
+        value = yaml.safe_load(raw) if raw.strip() else None
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SrmzooError(f"{source}: override {key}: {part} is not a section")
+        node[parts[-1]] = value
+    return out
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Read, override and validate a recipe file.
+
+    Raises:
+        SrmzooError: for a missing file, invalid YAML, unknown keys or wrong types.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SrmzooError(f"recipe not found: {path}", hint="list the zoo's recipes with `srmzoo list`") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise SrmzooError(f"{path}: not valid YAML: {err}") from None
+    if overrides:
+        data = apply_overrides(data or {}, overrides)
+    return Recipe.from_dict(data, source=str(path))
+
+
+def recipe_root() -> Path:
+    """The directory of the recipes that ship with srmzoo."""
+    return Path(str(resources.files("srmzoo.recipes")))
+
+
+def recipe_paths() -> list[Path]:
+    """Every shipped recipe file (``recipes/**/*.yaml``, recursively), sorted."""
+    return sorted(p for p in recipe_root().rglob("*.yaml") if p.parent.name != "accelerate")
+
+
+def find_recipe(name_or_path: str) -> Path:
+    """A recipe file from a path or a zoo entry name such as ``math-135m``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    by_name = {p.stem: p for p in recipe_paths()}
+    if name_or_path in by_name:
+        return by_name[name_or_path]
+    raise UnknownNameError("zoo entry", name_or_path, by_name)
