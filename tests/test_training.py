@@ -78,7 +78,8 @@ def test_smoke_train_moves_every_lora_parameter_and_no_base_parameter(tiny_base_
     assert meta["entry"] == "toy-smoke" and meta["training"]["steps"] == 3
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if "loss" in m] == [1, 2, 3]
-    assert all(m["tokens_per_s"] > 0 for m in metrics)
+    assert all(m["mean_tokens_per_s"] > 0 for m in metrics)
+    assert all(m["tokens_per_s"] > 0 for m in metrics[1:] if "loss" in m)  # per interval, shown in the bar
     assert PromptFormat.load(run / "adapter").system_prompt == toy_domain.ToyAddition.system_prompt
 
 
@@ -122,6 +123,23 @@ def test_completion_only_loss_equals_the_stock_loss(tiny_base_dir):
     ours = trainer.compute_loss(model, {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels})
     stock = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels).loss
     torch.testing.assert_close(ours, stock)
+
+
+def test_qlora_nf4_smoke_train_on_cpu(tiny_base_dir, tmp_path):
+    """QLoRA: the base loads 4-bit NF4 with double quantization (bitsandbytes runs on the CPU too)."""
+    from srmzoo.training import _load_model_for_training
+
+    recipe = tiny_recipe(tiny_base_dir, max_steps=2, save_steps=100)
+    recipe = Recipe.from_dict({**recipe.to_dict(), "model": {**recipe.to_dict()["model"], "quantize": "nf4"}})
+    model, _, _ = _load_model_for_training(recipe)
+    quantized = [m for m in model.modules() if type(m).__name__ == "Linear4bit"]
+    assert quantized and all(m.weight.quant_type == "nf4" for m in quantized)
+    assert all(m.weight.quant_state.nested for m in quantized)  # double quantization
+    del model
+    result = train(recipe, tmp_path / "run", progress=False)
+    assert result.steps == 2
+    state = lora_state(result.adapter_dir)
+    assert state and all(torch.isfinite(t).all() for t in state.values())
 
 
 class Crash(Exception):

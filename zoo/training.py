@@ -194,7 +194,7 @@ def _make_metrics_callback(run_dir: Path):
             tokens = state.num_input_tokens_seen - (self.tokens_at_start or 0)
             row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), **logs,
                    "tokens": state.num_input_tokens_seen, "elapsed_s": round(elapsed, 2),
-                   "tokens_per_s": round(tokens / elapsed, 1) if elapsed > 0 else None}
+                   "mean_tokens_per_s": round(tokens / elapsed, 1) if elapsed > 0 else None}
             with (run_dir / METRICS_FILE).open("a") as f:
                 f.write(json.dumps(row) + "\n")
 
@@ -317,6 +317,15 @@ def _completion_only_trainer_class():
 
     class CompletionOnlyTrainer(Trainer):
         loss_is_scaled_for_ga = True
+        _clock: tuple[float, int] | None = None
+
+        def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+            # trained (non-pad) tokens/s since the last log, so the progress bar shows it beside the ETA
+            now, tokens = time.perf_counter(), self.state.num_input_tokens_seen
+            if self._clock is not None and "loss" in logs and now > self._clock[0]:
+                logs["tokens_per_s"] = round((tokens - self._clock[1]) / (now - self._clock[0]), 1)
+            self._clock = (now, tokens)
+            super().log(logs, *args, **kwargs)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
