@@ -216,6 +216,27 @@ class Domain:
             scores.append(self.check(completion_text(completions[i]), example).score)
         return scores
 
+    def checked_request(
+        self, split: str, n: int, seed: int, families: Sequence[str] | None
+    ) -> tuple[str, ...]:
+        """Validate an :meth:`examples` request; returns the chosen families.
+
+        Raises:
+            SrmzooError: unknown split or family, a bare string for ``families``, no family chosen, or
+                ``n``/``seed`` not a non-negative integer.
+        """
+        self.check_split(split)
+        if isinstance(families, str):
+            raise SrmzooError(f"families must be a list of names, got the string {families!r}",
+                              hint=f"use [{families!r}]")
+        chosen = self.check_families(families)
+        if not chosen:
+            raise SrmzooError(f"no {self.name} families chosen", hint=f"pick from: {', '.join(self.families)}")
+        for label, value in (("n", n), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SrmzooError(f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100")
+        return chosen
+
     def check_split(self, split: str) -> None:
         if split not in SPLITS:
             raise SrmzooError(f"unknown split {split!r} for domain {self.name!r}", hint=f"use one of: {', '.join(SPLITS)}")

@@ -54,25 +54,13 @@ class CodingDomain(Domain):
         >>> [e.id for e in CodingDomain().examples("ood", 2, families=["bug_fix"])]
         ['coding/ood/bug_fix/00000', 'coding/ood/bug_fix/00001']
         """
-        self.check_split(split)
-        if isinstance(families, str):
-            raise SrmzooError(
-                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
-            )
-        for fam in families or ():
+        for fam in families if isinstance(families, (list, tuple)) else ():
             if fam in EXTERNAL_FAMILIES:
                 raise SrmzooError(
                     f"{fam} is an external evaluation set, not a generated coding family",
                     hint=f"load it with srmzoo.domains.coding.{EXTERNAL_FAMILIES[fam]} (evaluation only)",
                 )
-        chosen = self.check_families(families)
-        if not chosen:
-            raise SrmzooError("no coding families chosen", hint=f"pick from: {', '.join(self.families)}")
-        for label, value in (("n", n), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SrmzooError(
-                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
-                )
+        chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
 
     def extract_answer(self, completion: Any) -> str | None:

@@ -36,7 +36,6 @@ from srmzoo.domain import (
     register_domain,
     register_reward,
 )
-from srmzoo.errors import SrmzooError
 
 from .answer_checking import check_number
 from .calculator_tasks import CALCULATORS, calculator_example
@@ -85,12 +84,7 @@ class HealthcareDomain(Domain):
         >>> [e.id for e in HealthcareDomain().examples("test", 2, families=["bmi"])]
         ['healthcare/test/bmi/00000', 'healthcare/test/bmi/00001']
         """
-        self.check_split(split)
-        chosen = self.check_families(families)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise SrmzooError(f"number of examples must be a non-negative integer, got {n!r}")
-        if not chosen:
-            raise SrmzooError("no families chosen", hint=f"pick from: {', '.join(self.families)}")
+        chosen = self.checked_request(split, n, seed, families)
         k = len(chosen)
         return [calculator_example(chosen[i % k], split, seed, i // k) for i in range(n)]
 

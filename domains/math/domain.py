@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
-from srmzoo.errors import SrmzooError
 
 from .answer_check import check_answer
 from .splits import FAMILIES, generate_examples
@@ -51,19 +50,7 @@ class MathDomain(Domain):
         >>> [e.id for e in MathDomain().examples("ood", 2, families=["fractions"])]
         ['math/ood/fractions/00000', 'math/ood/fractions/00001']
         """
-        self.check_split(split)
-        if isinstance(families, str):
-            raise SrmzooError(
-                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
-            )
-        chosen = self.check_families(families)
-        if not chosen:
-            raise SrmzooError("no math families chosen", hint=f"pick from: {', '.join(self.families)}")
-        for label, value in (("n", n), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SrmzooError(
-                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
-                )
+        chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
 
     def extract_answer(self, completion: Any) -> str | None:

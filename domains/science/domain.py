@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
-from srmzoo.errors import SrmzooError
 
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
@@ -64,19 +63,7 @@ class ScienceDomain(Domain):
         >>> [e.id for e in ScienceDomain().examples("ood", 2, families=["gc_content"])]
         ['science/ood/gc_content/00000', 'science/ood/gc_content/00001']
         """
-        self.check_split(split)
-        if isinstance(families, str):
-            raise SrmzooError(
-                f"families must be a list of names, got the string {families!r}", hint=f"use [{families!r}]"
-            )
-        chosen = self.check_families(families)
-        if not chosen:
-            raise SrmzooError("no science families chosen", hint=f"pick from: {', '.join(self.families)}")
-        for label, value in (("n", n), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SrmzooError(
-                    f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100"
-                )
+        chosen = self.checked_request(split, n, seed, families)
         out = []
         for i in range(n):
             family, index = chosen[i % len(chosen)], i // len(chosen)
