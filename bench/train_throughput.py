@@ -127,8 +127,10 @@ def arm_srmzoo(recipe_path: str, steps: int, batch: int, out: str, overrides: li
     from srmzoo.recipe import load_recipe
     from srmzoo.training import train
 
-    recipe = load_recipe(recipe_path, [f"train.batch_size={batch}", "train.save_steps=100000",
-                                       "train.logging_steps=1", *overrides])
+    # exactly the baseline's examples (the first steps·batch of the train split), one epoch of them
+    recipe = load_recipe(recipe_path, [f"train.batch_size={batch}", f"data.train_size={steps * batch}",
+                                       "train.epochs=1", "train.save_steps=100000", "train.logging_steps=1",
+                                       *overrides])
     run = Path("/tmp/bench-srmzoo")
     shutil.rmtree(run, ignore_errors=True)
     result = train(recipe, run, max_steps=steps, progress=False)
