@@ -16,6 +16,7 @@ imported, and :func:`get_domain` imports ``srmzoo.domains.<name>`` on first use.
 
 from __future__ import annotations
 
+import abc
 import enum
 import importlib
 import pkgutil
@@ -154,7 +155,7 @@ def last_boxed(text: str) -> str | None:
     return None  # unclosed: the completion was cut off
 
 
-class Domain:
+class Domain(abc.ABC):
     """Base class of domain plug-ins. Subclasses set the class attributes and implement the methods.
 
     Attributes:
@@ -173,19 +174,19 @@ class Domain:
     license: ClassVar[str] = "Apache-2.0"
     data_version: ClassVar[str] = "1"
 
+    @abc.abstractmethod
     def examples(
         self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
     ) -> list[Example]:
         """``n`` examples of ``split``, deterministic in (split, n, seed, families), spread over the families."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def extract_answer(self, completion: str) -> str | None:
         """The final answer a completion commits to, or None when it gives none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def check(self, completion: str, example: Example) -> Check:
         """Verify a completion against an example's truth."""
-        raise NotImplementedError
 
     # Shared behaviour ---------------------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class Domain:
         import json
 
         n = len(completions)
-        scores: list[float | None] = []
+        examples: list[Example] = []
         for i in range(n):
             col = {k: (v[i] if _per_row(v, n) else v) for k, v in columns.items()}
             meta = col.get("meta") or {}
@@ -213,8 +214,12 @@ class Domain:
                 solution=str(col.get("solution", "")),
                 meta=meta,
             )
-            scores.append(self.check(completion_text(completions[i]), example).score)
-        return scores
+            examples.append(example)
+        return [c.score for c in self.check_batch([completion_text(c) for c in completions], examples)]
+
+    def check_batch(self, completions: Sequence[str], examples: Sequence[Example]) -> list[Check]:
+        """Verify many completions; domains whose checks are costly (running code) batch them here."""
+        return [self.check(c, e) for c, e in zip(completions, examples)]
 
     def checked_request(
         self, split: str, n: int, seed: int, families: Sequence[str] | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from srmzoo.domain import Check, Domain, Example, Verdict, completion_text, last_boxed
+from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from srmzoo.errors import SrmzooError
 
 from .answer_format import CODE_BLOCK
@@ -80,27 +80,11 @@ class CodingDomain(Domain):
         """Verify one completion (see :mod:`.verification` for the verdict policy)."""
         return check_completions([completion_text(completion)], [example])[0]
 
-    def score_completions(self, completions: Sequence[Any], **columns: Any) -> list[float | None]:
-        r"""Correctness rewards for a batch, with the batch's code run two sandboxes at a time.
+    def check_batch(self, completions: Sequence[str], examples: Sequence[Example]) -> list[Check]:
+        r"""Verify a batch with its code run two sandboxes at a time (rewards call this through
+        ``score_completions``).
 
         >>> CodingDomain().score_completions(["\\boxed{3}", "\\boxed{4}", "no"], answer=["3"] * 3, meta=['{}'] * 3)
         [1.0, 0.0, None]
         """
-        rows = _ExampleCollector()
-        rows.score_completions(completions, **columns)
-        checks = check_completions([c for c, _ in rows.seen], [e for _, e in rows.seen])
-        return [c.score for c in checks]
-
-
-class _ExampleCollector(Domain):
-    """Rebuilds each row's Example exactly as the core's ``Domain.score_completions`` does, without checking
-    it, so :class:`CodingDomain` can check the whole batch at once (the core checks row by row)."""
-
-    name = "coding"
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, Example]] = []
-
-    def check(self, completion: str, example: Example) -> Check:
-        self.seen.append((completion, example))
-        return Check(Verdict.UNVERIFIABLE)
+        return check_completions(list(completions), list(examples))
