@@ -22,6 +22,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import SrmzooError, UnknownNameError
@@ -38,6 +39,7 @@ __all__ = [
     "get_domain",
     "get_reward",
     "last_boxed",
+    "read_local_dataset",
     "register_domain",
     "register_reward",
     "reward_names",
@@ -128,6 +130,28 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, Sequence):
         return "".join(completion_text(m) for m in completion if not isinstance(m, dict) or m.get("role") != "user")
     return str(completion)
+
+
+LOCAL_DATASET_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
+
+
+def read_local_dataset(data_files: str | Path, *, label: str, hint: str):
+    """A local copy of a Hub dataset (JSON, JSON Lines, Parquet or CSV) through ``datasets``.
+
+    The domains' Hub loaders (GSM8K, MATH-500, GPQA, MBPP, medical QA) read an offline copy in the same
+    schema with this; each problem is one SrmzooError naming ``label`` and the file.
+    """
+    import datasets
+
+    path = Path(data_files)
+    if not path.is_file():
+        raise SrmzooError(f"{label} file not found: {data_files}", hint=hint)
+    if path.suffix not in LOCAL_DATASET_BUILDERS:
+        raise SrmzooError(f"unsupported {label} file type {path.suffix!r}: {data_files}", hint=hint)
+    try:
+        return datasets.load_dataset(LOCAL_DATASET_BUILDERS[path.suffix], data_files=str(path), split="train")
+    except Exception as err:
+        raise SrmzooError(f"could not read {data_files}: {err}", hint=hint) from err
 
 
 def last_boxed(text: str) -> str | None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example
+from srmzoo.domain import Example, read_local_dataset
 from srmzoo.errors import SrmzooError
 
 from .answer_format import python_block
@@ -35,8 +35,6 @@ __all__ = ["MBPP_COLUMNS", "humaneval_examples", "load_mbpp", "mbpp_example"]
 HUMANEVAL_INSTRUCTION = "Complete this Python function. Give the whole function in a ```python block."
 MBPP_HUB = ("google-research-datasets/mbpp", "full")
 MBPP_COLUMNS = ("task_id", "text", "code", "test_list")
-_LOCAL_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
-
 
 def _check_n(n: int | None) -> None:
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
@@ -175,16 +173,8 @@ def load_mbpp(
         f"pass an existing JSON, JSON Lines, Parquet or CSV file with the columns {', '.join(MBPP_COLUMNS)}"
     )
     if data_files is not None:
-        path = Path(data_files)
-        if not path.is_file():
-            raise SrmzooError(f"MBPP file not found: {data_files}", hint=hint)
-        if path.suffix not in _LOCAL_BUILDERS:
-            raise SrmzooError(f"unsupported MBPP file type {path.suffix!r}: {data_files}", hint=hint)
-        source = str(path)
-        try:
-            ds = datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files=str(path), split="train")
-        except Exception as err:
-            raise SrmzooError(f"could not read {data_files}: {err}", hint=hint) from err
+        source = str(data_files)
+        ds = read_local_dataset(data_files, label="MBPP", hint=hint)
     else:
         source = MBPP_HUB[0]
         try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example
+from srmzoo.domain import Example, read_local_dataset
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 from .problem import solution_text
@@ -103,8 +103,6 @@ BENCHMARKS: dict[str, HubBenchmark] = {
     ),
 }
 
-_LOCAL_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
-
 
 def load_benchmark(name: str, *, n: int | None = None, data_files: str | Path | None = None) -> list[Example]:
     """The first ``n`` (default: all) rows of a benchmark as Examples, from the Hub or a local copy.
@@ -131,17 +129,9 @@ def load_benchmark(name: str, *, n: int | None = None, data_files: str | Path | 
     import datasets
 
     if data_files is not None:
-        path = Path(data_files)
         hint = f"pass an existing JSON, JSON Lines, Parquet or CSV file in the {name} schema"
-        if not path.is_file():
-            raise SrmzooError(f"benchmark file not found: {data_files}", hint=hint)
-        if path.suffix not in _LOCAL_BUILDERS:
-            raise SrmzooError(f"unsupported benchmark file type {path.suffix!r}: {data_files}", hint=hint)
-        source = str(path)
-        try:
-            ds = datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files=str(path), split="train")
-        except Exception as err:
-            raise SrmzooError(f"could not read {data_files}: {err}", hint=hint) from err
+        source = str(data_files)
+        ds = read_local_dataset(data_files, label="benchmark", hint=hint)
     else:
         source = bench.path
         try:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example
+from srmzoo.domain import Example, read_local_dataset
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 from .sampling import stable_shuffle
@@ -29,8 +29,6 @@ GPQA_CONFIGS = ("gpqa_diamond", "gpqa_main", "gpqa_extended")
 LETTERS = "ABCD"
 _ANSWER_COLUMNS = ("Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
 COLUMNS = ("Question", *_ANSWER_COLUMNS)
-_LOCAL_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
-
 
 def gpqa_example(row: Mapping[str, Any], index: int, config: str = "gpqa_diamond") -> Example:
     r"""One GPQA row as an Example with lettered options in a fixed shuffled order; the answer is a letter.
@@ -103,17 +101,9 @@ def load_gpqa(
     import datasets
 
     if data_files is not None:
-        path = Path(data_files)
         hint = f"pass an existing JSON, JSON Lines, Parquet or CSV file with the columns {', '.join(COLUMNS)}"
-        if not path.is_file():
-            raise SrmzooError(f"GPQA file not found: {data_files}", hint=hint)
-        if path.suffix not in _LOCAL_BUILDERS:
-            raise SrmzooError(f"unsupported GPQA file type {path.suffix!r}: {data_files}", hint=hint)
-        source = str(path)
-        try:
-            ds = datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files=str(path), split="train")
-        except Exception as err:
-            raise SrmzooError(f"could not read {data_files}: {err}", hint=hint) from err
+        source = str(data_files)
+        ds = read_local_dataset(data_files, label="GPQA", hint=hint)
     else:
         source = GPQA_PATH
         try:
