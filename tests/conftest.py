@@ -55,6 +55,57 @@ def tiny_base_dir(tmp_path_factory, real_base_dir) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_base_dir) -> Path:
+    """A run directory whose adapter was trained one step on the tiny base (the toy-addition domain).
+
+    Session-scoped and shared: tests that change its files must copy the adapter first.
+    """
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import toy_domain  # noqa: F401  (registers "toy-addition")
+
+    from srmzoo.recipe import Recipe
+    from srmzoo.training import train
+
+    recipe = Recipe.from_dict(
+        {
+            "name": "toy-tiny",
+            "domain": "toy-addition",
+            "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
+            "data": {"train_size": 16},
+            "train": {"batch_size": 4, "max_steps": 1, "logging_steps": 1, "save_steps": 100},
+            "eval": {"n": 7, "few_shot": 1},
+        }
+    )
+    run_dir = tmp_path_factory.mktemp("tiny-run") / "toy-tiny"
+    train(recipe, run_dir, progress=False)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def real_toy_run(tmp_path_factory) -> Path:
+    """A run directory whose adapter was trained 6 steps on the real SmolLM2-135M (toy-addition)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import toy_domain  # noqa: F401  (registers "toy-addition")
+
+    from srmzoo.recipe import Recipe
+    from srmzoo.training import train
+
+    recipe = Recipe.from_dict({
+        "name": "toy-real", "domain": "toy-addition", "model": {"base": REAL_BASE},
+        "data": {"train_size": 64, "max_length": 96},
+        "train": {"batch_size": 8, "max_steps": 6, "lr": 2e-3, "logging_steps": 1, "save_steps": 100,
+                  "warmup_ratio": 0.0},
+    })
+    run_dir = tmp_path_factory.mktemp("real-run") / "toy-real"
+    train(recipe, run_dir, progress=False)
+    return run_dir
+
+
 @pytest.fixture
 def isolated_cache(tmp_path, monkeypatch) -> Path:
     """An empty srmzoo cache for one test."""

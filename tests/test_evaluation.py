@@ -256,27 +256,6 @@ def test_few_shot_examples_come_from_train_and_never_show_evaluated_items():
 # ------------------------------------------------------------------------------------- adapters on a tiny base
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_base_dir) -> Path:
-    """A run directory whose adapter was trained one step on the tiny base (toy-addition)."""
-    from srmzoo.recipe import Recipe
-    from srmzoo.training import train
-
-    recipe = Recipe.from_dict(
-        {
-            "name": "toy-tiny",
-            "domain": "toy-addition",
-            "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
-            "data": {"train_size": 16},
-            "train": {"batch_size": 4, "max_steps": 1, "logging_steps": 1, "save_steps": 100},
-            "eval": {"n": 7, "few_shot": 1},
-        }
-    )
-    run_dir = tmp_path_factory.mktemp("eval-run") / "toy-tiny"
-    train(recipe, run_dir, progress=False)
-    return run_dir
-
-
 def _adapter_copy(tiny_run: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(tiny_run / "adapter", tmp_path / "adapter"))
 

@@ -193,29 +193,23 @@ def test_ddp_two_cpu_processes_agree(tiny_base_dir, tmp_path):
 
 
 @pytest.mark.real_model
-def test_real_smollm2_few_steps_loss_drops_and_plain_peft_loads_the_adapter(tmp_path):
+def test_real_smollm2_few_steps_loss_drops_and_plain_peft_loads_the_adapter(real_toy_run):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from srmzoo.bases import resolve_base
     from srmzoo.generation import generate
 
-    recipe = Recipe.from_dict({
-        "name": "toy-real", "domain": "toy-addition", "model": {"base": "smollm2-135m-instruct"},
-        "data": {"train_size": 64, "max_length": 96},
-        "train": {"batch_size": 8, "max_steps": 6, "lr": 2e-3, "logging_steps": 1, "save_steps": 100,
-                  "warmup_ratio": 0.0},
-    })
-    result = train(recipe, tmp_path / "run", progress=False)
-    losses = [json.loads(x)["loss"] for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    losses = [json.loads(x)["loss"] for x in (real_toy_run / "metrics.jsonl").read_text().splitlines()
               if "loss" in json.loads(x)]
     assert len(losses) == 6 and sum(losses[-2:]) / 2 < 0.7 * losses[0], losses
+    adapter_dir = real_toy_run / "adapter"
 
     # a user with plain transformers + peft, no srmzoo
     base_dir = resolve_base("smollm2-135m-instruct").path
-    tok = AutoTokenizer.from_pretrained(result.adapter_dir)
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir), result.adapter_dir).eval()
-    fmt = PromptFormat.load(result.adapter_dir)
+    tok = AutoTokenizer.from_pretrained(adapter_dir)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir), adapter_dir).eval()
+    fmt = PromptFormat.load(adapter_dir)
     prompt = fmt.render(tok, fmt.messages("What is 12 + 30?"))
     out = generate(model, tok, [prompt], max_new_tokens=24)[0][0]
     assert "\\boxed{" in out, out

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "load": "srmzoo.reasoner",
+    "Reasoner": "srmzoo.reasoner",
+    "Solution": "srmzoo.reasoner",
     "load_base": "srmzoo.bases",
     "resolve_base": "srmzoo.bases",
     "get_base_spec": "srmzoo.bases",
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from .errors import SrmzooError
     from .generation import chat, generate
     from .prompting import PromptFormat
+    from .reasoner import Reasoner, Solution, load
 
 
 def __getattr__(name: str) -> Any:

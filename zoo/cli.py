@@ -112,6 +112,58 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+@command
+def cmd_data(args: argparse.Namespace) -> int:
+    """``data manifest``: write an entry's data manifest; ``data check``: regenerate and compare (exit 1 on a difference)."""
+    from . import manifests
+
+    if args.action == "manifest":
+        started = time.perf_counter()
+        path = manifests.write_manifest(args.recipe, args.out_dir)
+        m = json.loads(path.read_text(encoding="utf-8"))
+        sizes = ", ".join(f"{s} {r['n']} ({r['sha256'][:12]})" for s, r in m["splits"].items())
+        overlap = ", ".join(f"{s}: {o['exact_duplicate_questions']} exact, {o['near_duplicates']} near "
+                            f"(max sim {o['max_similarity']})" for s, o in m["overlap"].items())
+        print(f"wrote {path} in {time.perf_counter() - started:.1f}s: {sizes}; train overlap {overlap}")
+        return 0
+    paths = [Path(p) for p in args.manifests] or manifests.manifest_paths()
+    if not paths:
+        raise SrmzooError(f"no manifests in {manifests.manifest_dir()}",
+                          hint="write one with `srmzoo data manifest RECIPE`")
+    failed = 0
+    for path in paths:
+        differences = manifests.check_manifest(path)
+        failed += bool(differences)
+        print(f"{'DIFFERS' if differences else 'ok':8} {path}")
+        for line in differences:
+            print(f"         {line}")
+    return 1 if failed else 0
+
+
+@command
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Upload an adapter to a Hub repo; the token comes from HF_TOKEN or `hf auth login`, never the command line."""
+    from .hub import publish
+
+    result = publish(args.target, args.repo, private=args.private, revision=args.revision, endpoint=args.endpoint)
+    print(f"published {args.target}\nrepo:   {result.repo}\nbranch: {result.revision}\n"
+          f"commit: {result.commit}\nurl:    {result.url}")
+    if args.record:
+        from .registry import record_published
+
+        print(f"recorded in {record_published(args.target, result)}")
+    return 0
+
+
+@command
+def cmd_pull(args: argparse.Namespace) -> int:
+    """Download a published adapter, verify every file, print the local directory (for scripts)."""
+    from .hub import pull
+
+    print(pull(args.repo, args.revision, endpoint=args.endpoint, cache_dir=args.cache_dir))
+    return 0
+
+
 DEMO_OVERRIDES = ["data.train_size=256", "train.batch_size=8", "train.save_steps=8", "train.logging_steps=2"]
 
 
@@ -150,6 +202,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
     check = domain.check(completion, example)
     print(f"Q: {example.question}\n{completion}\ngold {example.answer}: {check.verdict.value} "
           f"({stats.tokens_per_second:.1f} tokens/s)")
+    return 0
+
+
+@command
+def cmd_list(args: argparse.Namespace) -> int:
+    from .registry import entries
+
+    rows = [
+        [e.name, e.domain, e.base, e.size_label, e.status(), e.headline(), e.hub_repo or "-"]
+        for e in entries().values()
+    ]
+    print(_table(rows, ["entry", "domain", "base", "size", "status", "headline", "hub repo"]))
+    return 0
+
+
+@command
+def cmd_solve(args: argparse.Namespace) -> int:
+    from .reasoner import load
+
+    reasoner = load(args.entry, revision=args.revision, device=args.device, base_path=args.base_path,
+                    allow_base_mismatch=args.allow_base_mismatch, merge=True)
+    if reasoner.disclaimer:
+        print(f"NOTE: {reasoner.disclaimer}\n")
+    solution = reasoner.solve(args.problem, samples=args.samples, max_new_tokens=args.max_new_tokens)
+    print(solution.completion.strip())
+    print(f"\nanswer: {solution.answer}")
+    if args.gold is not None:
+        check = reasoner.check(solution.answer, args.gold)
+        print(f"check against {args.gold!r}: {check.verdict.value}")
+    if reasoner.disclaimer:
+        print(f"\nNOTE: {reasoner.disclaimer}")
+    return 0
+
+
+@command
+def cmd_card(args: argparse.Namespace) -> int:
+    from .cards import write_card
+
+    path = write_card(args.entry, out_dir=args.out_dir, repo=args.repo)
+    print(f"wrote {path} (and the artifacts it renders, beside it)")
+    return 0
+
+
+@command
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_merged
+
+    if not args.merged:
+        raise SrmzooError("say what to export", hint="srmzoo export ENTRY --merged --out DIR")
+    out = export_merged(args.entry, args.out, device=args.device, base_path=args.base_path)
+    print(f"wrote a standalone transformers model to {out}")
+    return 0
+
+
+@command
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    report = reproduce(args.entry, train=args.train, splits=args.split, run_dir=args.run_dir)
+    print(report.table())
+    if report.outside:
+        print(f"\n{len(report.outside)} figure(s) fell outside the committed 95% interval.")
+        return 1
+    print("\nevery figure is within the committed 95% intervals.")
     return 0
 
 
@@ -212,6 +328,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-base-mismatch", action="store_true",
                    help="experts: load an adapter on a base whose identity differs from the recorded one")
 
+    p = sub.add_parser(
+        "data",
+        help="write or check data manifests (what an entry trains and is evaluated on)",
+        description="Data manifests record exactly the data a zoo entry trains and is evaluated on: per split "
+        "the request, size, per-family counts and the sha256 of its canonical JSON Lines, the generator and its "
+        "version, the license, how the splits are disjoint and the measured train/eval overlap.",
+    )
+    data = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = data.add_parser("manifest", help="build an entry's manifest and write <out-dir>/<entry>.json",
+                        description="Generate the entry's train split and eval splits as its recipe asks, and "
+                        "write their manifest to <out-dir>/<entry>.json.")
+    q.add_argument("recipe", help="recipe file (recipes/<domain>/<entry>.yaml) or entry name, e.g. math-135m")
+    q.add_argument("--out-dir", help="where the manifest goes (default: the data_manifests/ directory)")
+    q = data.add_parser("check", help="regenerate each manifest's data and compare (exit 1 on a difference)",
+                        description="Regenerate every split a manifest records and compare sizes, family counts "
+                        "and sha256 (and whether the entry's recipe still asks for that data). Exit status 1 "
+                        "when anything differs.")
+    q.add_argument("manifests", nargs="*", metavar="MANIFEST",
+                   help="manifest files (default: every *.json in the data_manifests/ directory)")
+
     p = sub.add_parser("demo", help="the README's main job: train, evaluate, load and use a zoo entry",
                        description="Train a zoo entry on the embedded SmolLM2-135M base (a short run unless --full), "
                        "evaluate it against its base on held-out items, then load it and solve a new problem.")
@@ -219,6 +355,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="train the full recipe instead of the short demo run")
     p.add_argument("--n", type=int, default=30, help="held-out items to evaluate (default 30)")
     p.add_argument("--run-dir", default="runs/demo", help="parent of the demo's run directory")
+
+    sub.add_parser("list", help="the zoo's entries: domain, base, size, status and headline result",
+                   description="Every zoo entry (one per recipe): its domain and base, whether it is trained in "
+                   "the local store, published, or a recipe only, and its committed test accuracy.")
+
+    p = sub.add_parser("solve", help="load a zoo entry and solve one problem (reasoning, answer, check)",
+                       description="Load an entry (local store, path, or Hub) as a reasoner and solve one problem "
+                       "greedily; with --gold, check the answer with the domain's verifier.")
+    p.add_argument("entry", help="entry name (see `srmzoo list`), adapter dir, or ORG/NAME Hub repo")
+    p.add_argument("problem", help="the problem, as the user message")
+    p.add_argument("--gold", help="the true answer, to check the model's answer against")
+    p.add_argument("--samples", type=int, default=1, help="sample k completions and take the majority answer")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--revision", help="Hub branch, tag or commit (default: the entry's pinned commit)")
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--base-path", help="explicit local source of the base")
+    p.add_argument("--allow-base-mismatch", action="store_true",
+                   help="experts: load an adapter on a base whose identity differs from the recorded one")
+
+    p = sub.add_parser("card", help="render an entry's model card into model_cards/<entry>/",
+                       description="Copy a trained entry's eval results (only those of this very adapter), training "
+                       "summary, loss curve and recipe into model_cards/<entry>/ and render README.md from them "
+                       "with the one card template.")
+    p.add_argument("entry", help="entry name in the local zoo store, adapter dir, or run dir")
+    p.add_argument("--out-dir", help="where the card goes (default: model_cards/<entry>)")
+    p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets")
+
+    p = sub.add_parser("export", help="write an entry as a standalone transformers model (LoRA merged)",
+                       description="Merge the LoRA weights into the base and save a standalone transformers model "
+                       "(safetensors + tokenizer + srmzoo_prompt.json) that loads with AutoModelForCausalLM alone.")
+    p.add_argument("entry", help="entry name in the local zoo store, adapter dir, or run dir")
+    p.add_argument("--merged", action="store_true", help="merge the adapter into the base weights")
+    p.add_argument("--out", required=True, help="output directory (must not exist or be empty)")
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--base-path", help="explicit local source of the base")
+
+    p = sub.add_parser("reproduce", help="re-run an entry's committed eval and compare (exit 1 if outside the CIs)",
+                       description="Re-run the evaluation a model card reports (model_cards/<entry>/results_<split>"
+                       ".json, same items and settings) on the entry's adapter, or with --train on a freshly trained "
+                       "one, and print expected vs got with 95%% intervals. Exit 1 when a figure falls outside.")
+    p.add_argument("entry", help="zoo entry name, e.g. math-135m")
+    p.add_argument("--train", action="store_true", help="train the recipe first (into --run-dir) and evaluate that")
+    p.add_argument("--split", action="append", choices=["test", "ood"], help="split(s) to re-run (default: all committed)")
+    p.add_argument("--run-dir", default="runs/reproduce", help="parent of the run directory used with --train")
+
+    p = sub.add_parser(
+        "publish",
+        help="upload a trained adapter to a Hugging Face Hub repo",
+        description="Upload an adapter as one commit: PEFT weights and config, tokenizer, prompt format and srmzoo "
+        "metadata, the run's recipe, metrics, loss curve and eval results, the data manifest, a model card and "
+        "srmzoo_files.json (sha256 and size of every file, checked by `srmzoo pull`). The token comes from "
+        "HF_TOKEN or `hf auth login`. Records the published repo, branch and commit in the adapter's "
+        "published.json.",
+    )
+    p.add_argument("target", help="entry name in the local zoo store (e.g. math-135m), adapter dir or run dir")
+    p.add_argument("--repo", required=True, metavar="ORG/NAME", help="Hub model repo, created when missing")
+    p.add_argument("--private", action="store_true", help="create the repo private (refused if it exists public)")
+    p.add_argument("--revision", metavar="BRANCH", help="branch to commit to, created when missing (default: main)")
+    p.add_argument("--endpoint", metavar="URL", help="Hub URL (default: $HF_ENDPOINT or https://huggingface.co)")
+    p.add_argument("--record", action="store_true",
+                   help="pin the commit in the zoo registry (model_cards/<entry>/hub.json), so `load(entry)` "
+                   "downloads exactly it; commit that file")
+
+    p = sub.add_parser(
+        "pull",
+        help="download a published adapter, verified, and print its local directory",
+        description="Download an adapter repo at a branch, tag or commit into the Hugging Face cache, check every "
+        "file against its srmzoo_files.json (sha256 and size) and print the local directory. A corrupted or "
+        "tampered download is refused and removed from the cache. Private repos need HF_TOKEN or `hf auth login`.",
+    )
+    p.add_argument("repo", metavar="ORG/NAME", help="Hub model repo")
+    p.add_argument("--revision", metavar="REV", help="branch, tag or commit sha (default: main)")
+    p.add_argument("--endpoint", metavar="URL", help="Hub URL (default: $HF_ENDPOINT or https://huggingface.co)")
+    p.add_argument("--cache-dir", help="Hugging Face cache to download into (default: $HF_HUB_CACHE)")
     return parser
 
 

@@ -189,6 +189,10 @@ class Domain(abc.ABC):
         families: the data families this domain generates.
         license: license of the data (generated data: the project's own, Apache-2.0).
         data_version: bump whenever generated data changes; recorded in manifests and cards.
+        disclaimer: what outputs must not be used for, shown by the reasoner, the CLI and the cards
+            (healthcare: research and education only, not clinical decisions); None for most domains.
+        split_policy: one sentence on how this domain keeps ``train``, ``test`` and ``ood`` disjoint
+            (seeds, value ranges, templates, ...); quoted in data manifests.
     """
 
     name: ClassVar[str]
@@ -197,6 +201,8 @@ class Domain(abc.ABC):
     families: ClassVar[tuple[str, ...]] = ()
     license: ClassVar[str] = "Apache-2.0"
     data_version: ClassVar[str] = "1"
+    disclaimer: ClassVar[str | None] = None
+    split_policy: ClassVar[str] = ""
 
     @abc.abstractmethod
     def examples(
@@ -213,6 +219,15 @@ class Domain(abc.ABC):
         """Verify a completion against an example's truth."""
 
     # Shared behaviour ---------------------------------------------------------------------------------
+
+    def answer_completion(self, answer: str) -> str:
+        r"""A minimal completion that commits to ``answer``, so :meth:`check` can judge a bare answer.
+
+        >>> from srmzoo.domain import get_domain
+        >>> get_domain("math").answer_completion("3/4")
+        'The answer is \\boxed{3/4}.'
+        """
+        return f"The answer is \\boxed{{{answer}}}."
 
     def score_completions(self, completions: Sequence[Any], **columns: Any) -> list[float | None]:
         """Correctness rewards for a batch, rebuilding each example from dataset columns.

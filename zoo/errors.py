@@ -44,11 +44,11 @@ class UnknownNameError(SrmzooError, KeyError):
       hint: known bases: gemma-3-270m, smollm2-135m-instruct
     """
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]):
+    def __init__(self, kind: str, name: str, known: Iterable[str], *, hint: str | None = None):
         known = sorted(known)
         close = close_names(name, known)
         message = f"unknown {kind} {name!r}" + (f"; did you mean: {', '.join(close)}?" if close else "")
-        SrmzooError.__init__(self, message, hint=f"known {kind}s: {', '.join(known)}")
+        SrmzooError.__init__(self, message, hint=hint or f"known {kind}s: {', '.join(known)}")
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return Exception.__str__(self)

@@ -307,6 +307,8 @@ def load_adapter(
     device: str | None = None,
     allow_base_mismatch: bool = False,
     base_path: str | os.PathLike | None = None,
+    quantize: str | None = None,
+    merge: bool = False,
 ) -> LoadedAdapter:
     """Load an adapter onto the exact base it was trained on.
 
@@ -319,6 +321,9 @@ def load_adapter(
         device: ``cpu`` or ``cuda``; default: cuda when available.
         allow_base_mismatch: load even when the base's sha256 differs from the recorded one (logged).
         base_path: load the base from this local source instead of the recorded origin.
+        quantize: load the base quantized (``"nf4"`` or ``"int8"``, bitsandbytes); the LoRA stays unmerged.
+        merge: fold the LoRA weights into the base (``merge_and_unload``): the same function, with no
+            adapter matmuls per token, so generation runs at the base's speed. Ignored when quantized.
 
     Returns:
         ``(model, tokenizer, prompt_format, meta)``: the PEFT model in eval mode, the base's tokenizer,
@@ -338,7 +343,7 @@ def load_adapter(
     prompt_format = PromptFormat.load(adapter_dir)
     _check_adapter_files(adapter_dir)
     recorded = meta["base"]
-    base = load_base(recorded["name"], device=device, **_base_source(recorded, base_path))
+    base = load_base(recorded["name"], device=device, quantize=quantize, **_base_source(recorded, base_path))
     want, got = recorded.get("sha256"), base.identity.get("sha256")
     if want != got:
         message = (
@@ -365,8 +370,25 @@ def load_adapter(
             f"cannot attach adapter {adapter_dir} to base {recorded['name']!r}: {type(err).__name__}: {err}",
             hint="the adapter does not fit this base; re-download or retrain it",
         ) from None
+    if merge and not quantize:
+        model = model.merge_and_unload()
     model.eval()
     return LoadedAdapter(model, base.tokenizer, prompt_format, meta)
+
+
+def merge_for_generation(model: Any) -> bool:
+    """Fold a PEFT model's LoRA weights into its base layers in place (``merge_adapter``); returns whether it did.
+
+    The merged model computes the same function (up to float rounding) without the adapter's extra
+    matmuls per token, which roughly doubles CPU generation speed for a 135M model. Quantized bases are
+    left unmerged (merging into 4-bit weights would round them). ``unmerge_adapter`` undoes it.
+    """
+    if not hasattr(model, "merge_adapter") or getattr(model, "is_loaded_in_4bit", False) or getattr(
+        model, "is_loaded_in_8bit", False
+    ):
+        return False
+    model.merge_adapter()
+    return True
 
 
 def eval_config_for(adapter_dir: str | Path) -> EvalConfig:
@@ -846,6 +868,7 @@ def run_eval(
                     base_name,
                     few_label,
                 )
+    merged = merge_for_generation(model)
     run(model, tokenizer, adapter_format, f"{entry} (adapter)", "adapter")
     del model, tokenizer
     _release_memory()
@@ -880,6 +903,7 @@ def run_eval(
         "allow_base_mismatch": allow_base_mismatch,
         "base_path": str(base_path) if base_path is not None else None,
         "dtype": dtype,
+        "adapter_merged_for_generation": merged,
     }
     settings["command"] = _reproduce_command(str(target), settings)
     import torch

@@ -69,9 +69,10 @@ class TrainResult:
 
 
 def build_prompt_format(recipe: Recipe, tokenizer: Any) -> PromptFormat:
-    """The prompt format an entry trains and infers with: the base's template + the domain's system prompt."""
-    domain = get_domain(recipe.domain)
-    return PromptFormat.for_tokenizer(tokenizer, system_prompt=domain.system_prompt or None)
+    """The prompt format an entry trains and infers with: the base's template + the recipe's system prompt
+    (``data.system_prompt``), else the domain's."""
+    system_prompt = recipe.data.system_prompt or get_domain(recipe.domain).system_prompt
+    return PromptFormat.for_tokenizer(tokenizer, system_prompt=system_prompt or None)
 
 
 def tokenize_examples(
@@ -489,11 +490,22 @@ def _version() -> str:
 
 
 def _hardware() -> str:
+    """What a run ran on, for summaries and model cards, e.g. ``CPU AMD EPYC (x86_64, 2 cores, AVX2,
+    no native bf16), torch threads=2``."""
     import torch
 
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
-    return f"CPU {platform.processor() or platform.machine()} x{os.cpu_count()} threads={torch.get_num_threads()}"
+    name, simd = platform.processor() or platform.machine(), ""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        name = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
+        flags = set(next(line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")))
+        simd = ", " + ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
+        simd += ", native bf16" if cpu_has_fast_bf16() else ", no native bf16"
+    except (OSError, StopIteration):
+        pass
+    return f"CPU {name} ({platform.machine()}, {os.cpu_count()} cores{simd}), torch threads={torch.get_num_threads()}"
 
 
 # -------------------------------------------------------------------------------------------------- dry run
@@ -589,12 +601,12 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         except SrmzooError:
             continue
     if tokenizer is not None:
-        fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=domain.system_prompt or None)
+        fmt = build_prompt_format(recipe, tokenizer)
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length)
         lengths = [len(r["input_ids"]) for r in rows]
         targets = [sum(r["completion_mask"]) for r in rows]
     else:
-        chars = [len(domain.system_prompt) + len(e.question) + len(e.solution) for e in examples]
+        chars = [len(recipe.data.system_prompt or domain.system_prompt) + len(e.question) + len(e.solution) for e in examples]
         lengths = [c // 4 for c in chars if c // 4 <= recipe.data.max_length]
         targets = [len(e.solution) // 4 for e in examples][: len(lengths)]
         dropped = len(examples) - len(lengths)

@@ -40,6 +40,12 @@ class CodingDomain(Domain):
     families = FAMILIES
     license = "Apache-2.0"
     data_version = "1"
+    split_policy = (
+        "Each function task's variants (constants and options) are ranked by SHA-256 and the first fifth go "
+        "to test for both synthesis and bug fixing, program shapes (ASTs with canonical names) for output "
+        "prediction are hashed one in five into test with redraws, and ood uses only held-out tasks, program "
+        "kinds and question templates; every (split, family, seed, index) has its own SHA-256-seeded stream."
+    )
 
     def examples(
         self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None
@@ -75,6 +81,16 @@ class CodingDomain(Domain):
         if blocks and blocks[-1].start() > boxed_at:
             return blocks[-1].group(1) if blocks[-1].group(1).strip() else None
         return last_boxed(text)
+
+    def answer_completion(self, answer: str) -> str:
+        r"""Code as a python block (as a model writes it), a predicted output boxed.
+
+        >>> CodingDomain().answer_completion("def f():\n    return 1")
+        '```python\ndef f():\n    return 1\n```'
+        """
+        if "\n" in answer or answer.lstrip().startswith(("def ", "class ", "import ", "from ")):
+            return f"```python\n{answer}\n```"
+        return super().answer_completion(answer)
 
     def check(self, completion: Any, example: Example) -> Check:
         """Verify one completion (see :mod:`.verification` for the verdict policy)."""

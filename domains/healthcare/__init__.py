@@ -59,6 +59,7 @@ class HealthcareDomain(Domain):
     """Clinical calculation tasks (generated) and medical multiple-choice QA (loaded), one verifier."""
 
     name = "healthcare"
+    disclaimer = RESEARCH_DISCLAIMER
     description = (
         "Clinical calculations from short patient notes (17 MedCalc-Bench-style calculators) and medical "
         f"multiple-choice QA. {RESEARCH_DISCLAIMER}"
@@ -72,6 +73,12 @@ class HealthcareDomain(Domain):
     families = tuple(CALCULATORS)
     license = "Apache-2.0"
     data_version = "1"
+    split_policy = (
+        "Each note's calculator inputs (values with units, findings) are hashed (BLAKE2b) into 20 buckets, "
+        "train taking 0-15, test 16-17 and ood 18-19 and redrawing inputs from another split's buckets, so no "
+        "input tuple is in two splits; ood notes also use held-out note styles, condition wordings and "
+        "question wordings, and every (split, family, seed, index) has its own seed stream."
+    )
 
     def examples(
         self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None

@@ -38,6 +38,12 @@ class MathDomain(Domain):
     families = tuple(FAMILIES)
     license = "Apache-2.0"
     data_version = "1"
+    split_policy = (
+        "Each problem's mathematical content (structure and numbers, not wording) is hashed (SHA-256) so one "
+        "key in five belongs to test and the rest to train, each split redrawing until a key lands on its own "
+        "side, while ood uses phrasing templates train/test never use, more operations or steps and value "
+        "ranges train/test never draw; every (split, family, seed, index) has its own SHA-256-seeded stream."
+    )
 
     def examples(
         self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None

@@ -43,6 +43,13 @@ class ScienceDomain(Domain):
     families = CHEMISTRY_FAMILIES + BIOLOGY_FAMILIES
     license = "Apache-2.0"
     data_version = "1"
+    split_policy = (
+        "Chemistry questions draw molecules from a Bemis-Murcko scaffold split (NCI molecules with 3-20 heavy "
+        "atoms, their scaffolds hashed 75/25 into train/test, the most common scaffolds train-only; ood: WEHI "
+        "molecules with 12-26 heavy atoms whose scaffolds neither has, in held-out templates), and biology "
+        "sequences are hashed 90/10 into train/test at 12-30 nt while ood sequences are 31-60 nt in held-out "
+        "templates, so no molecule, scaffold or sequence is in two splits."
+    )
     # Attribution for the molecules the generated questions are about (recorded in manifests and cards).
     data_sources = (
         "RDKit Data/NCI/first_5K.smi: NCI/DTP open database structures, as shipped with RDKit (BSD-3-Clause)",

@@ -1,0 +1,327 @@
+"""The zoo users touch first: the registry, ``load()`` and its reasoner, model cards, merged export and
+``reproduce`` — on the tiny base (fast), and ``load().solve()`` on the real SmolLM2-135M."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import toy_domain  # noqa: E402,F401  (registers "toy-addition")
+
+from srmzoo import load  # noqa: E402
+from srmzoo.domain import Example, Verdict, get_domain  # noqa: E402
+from srmzoo.errors import SrmzooError, UnknownNameError  # noqa: E402
+from srmzoo.reasoner import Reasoner, Solution  # noqa: E402
+from srmzoo.recipe import recipe_paths  # noqa: E402
+from srmzoo.registry import entries, get_entry  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def adapter(tiny_run, tmp_path) -> Path:
+    """The adapter of a private copy of the tiny run (tests may write in it; the run's recipe, metrics and
+    loss curve sit one level up, as in a run directory)."""
+    return Path(shutil.copytree(tiny_run, tmp_path / "run")) / "adapter"
+
+
+# -------------------------------------------------------------------------------------------- the registry
+
+
+def test_every_recipe_is_an_entry_with_a_status(isolated_cache):
+    known = entries()
+    assert len(known) == len(recipe_paths())
+    assert {"math-135m", "medical-135m", "science-135m", "coding-135m", "medical-7b"} <= set(known)
+    for entry in known.values():
+        assert entry.status() == "recipe only"  # an empty cache, nothing published
+        assert entry.size_label and entry.domain in ("math", "science", "healthcare", "coding")
+    assert get_entry("medical-7b").gpu_scale and not get_entry("medical-135m").gpu_scale
+
+
+def test_unknown_entry_lists_close_names():
+    with pytest.raises(UnknownNameError) as err:
+        get_entry("medicl-135m")
+    assert "medical-135m" in str(err.value) and "srmzoo list" in str(err.value)
+
+
+def test_entry_trained_locally_once_in_the_store(tiny_run, isolated_cache):
+    from srmzoo.store import install_run
+
+    install_run(tiny_run, "math-135m")
+    assert get_entry("math-135m").status() == "trained locally"
+    assert get_entry("science-135m").status() == "recipe only"
+
+
+def test_cli_list_prints_every_entry(capsys, isolated_cache):
+    from srmzoo.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in entries())
+    assert "recipe only" in out
+
+
+# ---------------------------------------------------------------------------------------- load + reasoner
+
+
+def test_load_a_path_gives_a_reasoner_that_solves_and_checks(adapter, tiny_base_dir):
+    m = load(adapter, base_path=tiny_base_dir, device="cpu")
+    assert isinstance(m, Reasoner) and m.domain.name == "toy-addition" and m.source["kind"] == "path"
+    assert m.prompt("What is 1 + 2?").startswith("<|im_start|>system\nAdd the numbers.")
+    solution = m.solve("What is 1 + 2?", max_new_tokens=8)
+    assert isinstance(solution, Solution) and solution.completions == (solution.completion,)
+    assert solution.answer == m.domain.extract_answer(solution.completion)
+    assert m.check("3", "3").verdict is Verdict.CORRECT
+    assert m.check("4", "3").verdict is Verdict.WRONG
+    assert m.check(None, "3").verdict is Verdict.UNVERIFIABLE
+    assert m.check("so 1 + 2 = 3, \\boxed{3}", "3").correct  # a whole completion works too
+
+
+def test_solve_with_samples_takes_the_majority_answer(adapter, tiny_base_dir):
+    m = load(adapter, base_path=tiny_base_dir, device="cpu")
+    s = m.solve("What is 2 + 2?", samples=4, temperature=1.0, max_new_tokens=6)
+    assert len(s.completions) == 4
+    answers = [m.domain.extract_answer(c) for c in s.completions]
+    if any(a is not None for a in answers):
+        assert answers.count(s.answer) == max(answers.count(a) for a in answers if a is not None)
+    with pytest.raises(SrmzooError, match="samples must be a positive integer"):
+        m.solve("x", samples=0)
+
+
+def test_load_merged_gives_the_same_greedy_outputs(adapter, tiny_base_dir):
+    plain = load(adapter, base_path=tiny_base_dir, device="cpu")
+    merged = load(adapter, base_path=tiny_base_dir, device="cpu", merge=True)
+    problems = ["What is 3 + 4?", "What is 10 + 20?"]
+    assert plain.generate(problems, max_new_tokens=12) == merged.generate(problems, max_new_tokens=12)
+    assert not hasattr(merged.model, "peft_config")
+
+
+def test_load_from_the_store_by_entry_name(tiny_run, tiny_base_dir, isolated_cache):
+    from srmzoo.store import install_run
+
+    install_run(tiny_run, "math-135m")
+    m = load("math-135m", base_path=tiny_base_dir, device="cpu")
+    assert m.source["kind"] == "store" and m.name == "toy-tiny"
+
+
+def test_load_an_untrained_entry_says_how_to_obtain_it(isolated_cache):
+    with pytest.raises(SrmzooError) as err:
+        load("science-135m")
+    assert "srmzoo train" in str(err.value) and "science-135m.yaml" in str(err.value)
+    with pytest.raises(SrmzooError) as err:
+        load("medical-7b")
+    assert "GPU" in str(err.value) and "srmzoo train" in str(err.value)
+
+
+def test_load_an_unknown_name_lists_close_names(isolated_cache):
+    with pytest.raises(UnknownNameError) as err:
+        load("math-153m")
+    assert "math-135m" in str(err.value)
+
+
+def test_load_refuses_a_different_base_unless_allowed(adapter, tiny_base_dir):
+    meta_path = adapter / "srmzoo_adapter.json"
+    meta = json.loads(meta_path.read_text())
+    meta["base"]["sha256"] = "0" * 64
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(SrmzooError, match="sha256"):
+        load(adapter, base_path=tiny_base_dir)
+    assert load(adapter, base_path=tiny_base_dir, allow_base_mismatch=True).name == "toy-tiny"
+
+
+def test_load_a_corrupted_adapter_is_one_clear_error(adapter, tiny_base_dir):
+    (adapter / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(SrmzooError) as err:
+        load(adapter, base_path=tiny_base_dir)
+    assert "adapter_model.safetensors" in str(err.value)
+
+
+def _reasoner(domain: str) -> Reasoner:
+    return Reasoner(name=f"{domain}-x", model=None, tokenizer=None, prompt_format=None,
+                    domain=get_domain(domain), meta={"base": {"name": "b"}})
+
+
+def test_the_medical_reasoner_says_it_is_not_for_clinical_use():
+    medical = _reasoner("healthcare")
+    assert "not for clinical decisions" in medical.disclaimer
+    assert "not for clinical decisions" in repr(medical)
+    assert _reasoner("math").disclaimer is None
+
+
+@pytest.mark.parametrize(
+    ("domain", "answer", "gold", "correct"),
+    [
+        ("math", "0.5", "1/2", True),
+        ("math", "\\frac{1}{3}", "1/3", True),
+        ("math", "0.333", "1/3", False),
+        ("science", "CCO", "OCC", True),  # the same molecule, another SMILES
+        ("science", "C1CC1(", "CCO", False),  # invalid SMILES is wrong, not a crash
+    ],
+)
+def test_reasoner_check_uses_the_domains_verifier(domain, answer, gold, correct):
+    m = _reasoner(domain)
+    meta = {"kind": "smiles"} if domain == "science" else None
+    example = Example(id="x", family="reaction_product", question="", answer=gold, solution="", meta=meta or {})
+    check = m.check(answer, example) if domain == "science" else m.check(answer, gold)
+    assert check.correct is correct
+
+
+# --------------------------------------------------------------------------------------- cards and export
+
+
+def _evaluate(adapter: Path, tiny_base_dir: Path, out: Path) -> dict:
+    from srmzoo.evaluation import run_eval
+
+    return run_eval(adapter, split="test", n=6, few_shot=1, max_new_tokens=8, batch_size=6,
+                    base_path=tiny_base_dir, out_dir=out, progress=False)
+
+
+def test_card_is_rendered_from_the_runs_artifacts_and_validates(adapter, tiny_base_dir, tmp_path, hub_defaults):
+    from huggingface_hub import ModelCard
+
+    from srmzoo.cards import write_card
+
+    results = _evaluate(adapter, tiny_base_dir, adapter / "eval")
+    path = write_card(adapter, out_dir=tmp_path / "card", repo="srmzoo-tester/toy")
+    text = path.read_text()
+    card = ModelCard(text)
+    card.validate()  # the Hub's metadata check (the local server implements it)
+    data = card.data.to_dict()
+    assert data["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and data["library_name"] == "peft"
+    assert {"srmzoo", "lora", "toy-addition"} <= set(data["tags"])
+    [result] = data["model-index"][0]["results"]
+    adapter_report = next(r for r in results["reports"] if r["prompting"] == "adapter")
+    assert result["metrics"][0]["value"] == round(adapter_report["accuracy"], 4)
+    assert result["dataset"]["split"] == "test"
+    # every figure in the table is the results file's
+    for r in results["reports"]:
+        assert f"{100 * r['accuracy']:.1f}%" in text
+    assert results["settings"]["command"] in text
+    assert (tmp_path / "card" / "results_test.json").is_file() and (tmp_path / "card" / "loss_curve.png").is_file()
+    assert "not for clinical" not in text
+
+
+def test_card_skips_results_of_another_adapter(adapter, tiny_base_dir, tmp_path, caplog):
+    from srmzoo.cards import load_results
+
+    _evaluate(adapter, tiny_base_dir, adapter / "eval")
+    data = json.loads((adapter / "eval" / "results_test.json").read_text())
+    data["adapter"]["sha256"] = "f" * 64
+    (adapter / "eval" / "results_test.json").write_text(json.dumps(data))
+    assert load_results(adapter) == {}
+    assert "different adapter" in caplog.text
+
+
+def test_export_merged_loads_with_plain_transformers_and_agrees(adapter, tiny_base_dir, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from srmzoo.export import export_merged
+    from srmzoo.generation import generate
+
+    out = export_merged(adapter, tmp_path / "merged", base_path=tiny_base_dir)
+    standalone = AutoModelForCausalLM.from_pretrained(out).eval()
+    tok = AutoTokenizer.from_pretrained(out)
+    m = load(adapter, base_path=tiny_base_dir)
+    prompts = [m.prompt("What is 5 + 6?"), m.prompt("What is 40 + 2?")]
+    assert generate(standalone, tok, prompts, max_new_tokens=10) == generate(m.model, m.tokenizer, prompts, max_new_tokens=10)
+    assert json.loads((out / "srmzoo_export.json").read_text())["merged"] is True
+    with pytest.raises(SrmzooError, match="not an empty directory"):
+        export_merged(adapter, out, base_path=tiny_base_dir)
+
+
+# ------------------------------------------------------------------------------------------------ reproduce
+
+
+def test_reproduce_compares_figure_by_figure():
+    from srmzoo.reproduce import ReproduceReport, compare_results
+
+    expected = {"settings": {"split": "test"}, "reports": [
+        {"model": "b", "prompting": "zero-shot", "accuracy": 0.1, "ci_low": 0.05, "ci_high": 0.2},
+        {"model": "a", "prompting": "adapter", "accuracy": 0.6, "ci_low": 0.55, "ci_high": 0.65}]}
+    got = {"settings": {"split": "test"}, "reports": [
+        {"model": "b", "prompting": "zero-shot", "accuracy": 0.12, "ci_low": 0.07, "ci_high": 0.2},
+        {"model": "a", "prompting": "adapter", "accuracy": 0.4, "ci_low": 0.35, "ci_high": 0.45}]}
+    report = ReproduceReport("x", compare_results(expected, got))
+    assert [c.inside for c in report.comparisons] == [True, False]
+    assert "OUTSIDE" in report.table() and len(report.outside) == 1
+
+
+def test_reproduce_without_committed_results_says_what_to_run(monkeypatch, tmp_path):
+    from srmzoo import registry
+    from srmzoo.reproduce import reproduce
+
+    monkeypatch.setattr(registry, "card_dir", lambda entry: tmp_path / entry)
+    with pytest.raises(SrmzooError, match="no committed results"):
+        reproduce("science-135m")
+
+
+# ------------------------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.real_model
+def test_real_smollm2_adapter_loads_as_a_reasoner_and_matches_plain_peft(real_toy_run):
+    """Train a few steps on the real base, then `load()` it: the reasoner's greedy completion is the one
+    plain transformers + peft produce, and its answer is parsed and checked by the verifier."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from srmzoo.bases import resolve_base
+    from srmzoo.generation import generate
+
+    adapter_dir = real_toy_run / "adapter"
+    m = load(adapter_dir)
+    s = m.solve("What is 12 + 30?", max_new_tokens=24)
+    assert s.answer is not None, s.completion
+    assert m.check(s.answer, "42").correct == (s.answer.strip() == "42")
+
+    tok = AutoTokenizer.from_pretrained(adapter_dir)
+    plain = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(resolve_base("smollm2-135m-instruct").path), adapter_dir
+    ).eval()
+    assert generate(plain, tok, [m.prompt("What is 12 + 30?")], max_new_tokens=24)[0][0] == s.completion
+
+
+def test_load_an_entry_from_the_hub_at_its_pinned_commit(adapter, tiny_base_dir, hub_server, isolated_cache,
+                                                        monkeypatch, tmp_path):
+    """Empty local store: `load(entry)` downloads the commit the registry pins, not the branch's newest."""
+    from conftest_hub import HUB_TOKEN, HUB_USER
+
+    from srmzoo import registry
+    from srmzoo.hub import publish
+
+    monkeypatch.setattr(registry, "card_dir", lambda entry: tmp_path / "cards" / entry)
+    repo = f"{HUB_USER}/math-135m"
+    first = publish(adapter, repo, token=HUB_TOKEN, endpoint=hub_server.url, card="---\nlicense: mit\n---\n")
+    registry.record_published(adapter, first)
+    (tmp_path / "cards" / "math-135m").mkdir(parents=True)
+    (tmp_path / "cards" / "toy-tiny" / "hub.json").rename(tmp_path / "cards" / "math-135m" / "hub.json")
+    expected = load(adapter, base_path=tiny_base_dir).generate("What is 7 + 8?", max_new_tokens=10)
+
+    # a newer, different adapter on the same branch must not be what the pinned entry loads
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(adapter / "adapter_model.safetensors")
+    save_file({k: v + 0.5 for k, v in weights.items()}, adapter / "adapter_model.safetensors")
+    second = publish(adapter, repo, token=HUB_TOKEN, endpoint=hub_server.url, card="---\nlicense: mit\n---\n")
+    assert second.commit != first.commit
+
+    m = load("math-135m", base_path=tiny_base_dir, token=HUB_TOKEN, endpoint=hub_server.url,
+             cache_dir=tmp_path / "hf-cache")
+    assert m.source == {"kind": "hub", "repo": repo, "revision": first.commit, "location": m.source["location"]}
+    assert m.generate("What is 7 + 8?", max_new_tokens=10) == expected
+    newest = load(repo, revision="main", base_path=tiny_base_dir, token=HUB_TOKEN, endpoint=hub_server.url,
+                  cache_dir=tmp_path / "hf-cache")
+    assert newest.source["revision"] == "main"

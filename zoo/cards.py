@@ -1,0 +1,344 @@
+"""Model cards, generated from a run's artifacts by one template (``model_cards/TEMPLATE.md.j2``).
+
+Every number on a card comes from a file a run wrote: ``srmzoo_adapter.json`` (base identity, LoRA,
+training summary), ``recipe.yaml``, ``results_<split>.json`` from ``srmzoo eval`` (only results whose
+recorded adapter sha256 is the adapter's own), the data manifest from ``srmzoo data manifest``, and the
+loss curve. ``srmzoo card ENTRY`` copies those artifacts into ``model_cards/<entry>/`` and renders its
+``README.md`` there; ``srmzoo publish`` renders the same card for the Hub.
+
+The YAML header is ``huggingface_hub.ModelCardData`` (base_model, library_name: peft, license, tags,
+pipeline_tag, and a ``model-index`` with each evaluation's accuracy, n and split), which
+``ModelCard.validate`` accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .domain import get_domain
+from .errors import SrmzooError
+from .evaluation import ADAPTER_WEIGHTS_FILE, read_adapter_meta
+from .prompting import PromptFormat
+from .registry import card_dir
+
+__all__ = ["CARD_ARTIFACTS", "load_results", "render_card", "write_card"]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "TEMPLATE.md.j2"
+CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "recipe.yaml")
+SPLIT_TITLES = {
+    "test": "held out, in distribution",
+    "ood": "held out, out of distribution (more steps, larger values, unseen phrasings)",
+    "train": "training items (diagnostic only)",
+}
+
+
+def _template_path() -> Path:
+    import srmzoo.model_cards
+
+    path = Path(srmzoo.model_cards.__file__).parent / "TEMPLATE.md.j2"
+    return path if path.is_file() else TEMPLATE
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _run_file(adapter_dir: Path, name: str) -> Path | None:
+    """A run artifact beside the adapter (the store) or one level up (a run directory)."""
+    for path in (adapter_dir / name, adapter_dir.parent / name):
+        if path.is_file():
+            return path
+    return None
+
+
+def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict[str, dict[str, Any]]:
+    """The evaluation results of this very adapter, by split.
+
+    Looks in ``search`` (default: ``<adapter>/eval`` then ``model_cards/<entry>``) and keeps, per split,
+    the first ``results_<split>.json`` whose recorded adapter sha256 equals the adapter's weights; results
+    of another adapter are skipped with a warning, so a card never shows figures it did not earn.
+    """
+    meta = read_adapter_meta(adapter_dir)
+    weights = _sha256(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    entry = meta.get("entry") or adapter_dir.name
+    folders = search if search is not None else [adapter_dir / "eval", card_dir(entry)]
+    found: dict[str, dict[str, Any]] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).glob("results_*.json")):
+            try:
+                results = json.loads(path.read_text())
+            except json.JSONDecodeError as err:
+                raise SrmzooError(f"{path} is not valid JSON: {err}", hint="re-run srmzoo eval") from None
+            split = results.get("settings", {}).get("split")
+            if split in found:
+                continue
+            if results.get("adapter", {}).get("sha256") != weights:
+                log.warning("skipping %s: it evaluated a different adapter (sha256 differs)", path)
+                continue
+            found[split] = results
+    order = {"test": 0, "ood": 1}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
+    settings = results["settings"]
+    reports = results["reports"]
+    rows = [
+        "| model | prompting | accuracy | 95% CI | correct / wrong / no answer |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        name = f"**{r['model']}**" if r["prompting"] == "adapter" else r["model"]
+        rows.append(
+            f"| {name} | {r['prompting']} | {_pct(r['accuracy'])} | {_pct(r['ci_low'])} – {_pct(r['ci_high'])} "
+            f"| {r['correct']} / {r['wrong']} / {r['unverifiable']} |"
+        )
+    families = sorted({f for r in reports for f in r.get("families", {})})
+    fam_rows = [
+        "| model | prompting | " + " | ".join(families) + " |",
+        "|---|---|" + "---|" * len(families),
+    ]
+    for r in reports:
+        cells = []
+        for f in families:
+            fam = r.get("families", {}).get(f)
+            cells.append(f"{_pct(fam['accuracy'])} ({fam['n']})" if fam else "-")
+        fam_rows.append(f"| {r['model']} | {r['prompting']} | " + " | ".join(cells) + " |")
+    env = results.get("environment", {})
+    wall = env.get("wall_seconds")
+    return {
+        "name": settings["split"],
+        "title": SPLIT_TITLES.get(settings["split"], settings["split"]),
+        "n": settings["n"],
+        "decoding": settings["decoding"],
+        "max_new_tokens": settings["max_new_tokens"],
+        "few_shot": settings.get("few_shot", 0),
+        "table": "\n".join(rows),
+        "families": "\n".join(fam_rows),
+        "command": settings.get("command", "srmzoo eval"),
+        "wall": f"{wall / 60:.0f} min" if wall else "?",
+        "hardware": env.get("hardware", "?"),
+    }
+
+
+def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, dict[str, Any]], *, entry: str):
+    from huggingface_hub import EvalResult, ModelCardData
+
+    from .bases import get_base_spec
+
+    spec = get_base_spec(meta["base"]["name"])
+    domain = get_domain(meta["domain"])
+    results = []
+    for split, res in evals.items():
+        for r in res["reports"]:
+            if r["prompting"] != "adapter":
+                continue
+            results.append(
+                EvalResult(
+                    task_type="text-generation",
+                    task_name=f"{domain.name} reasoning",
+                    dataset_type=f"srmzoo/{domain.name}-generated",
+                    dataset_name=f"srmzoo {domain.name} generated problems v{res.get('domain_data_version', '1')}",
+                    dataset_split=split,
+                    dataset_args={"n": res["settings"]["n"]},
+                    metric_type="accuracy",
+                    metric_name=f"accuracy ({res['settings']['decoding']}, n={res['settings']['n']})",
+                    metric_value=round(r["accuracy"], 4),
+                    metric_args={"ci95": [round(r["ci_low"], 4), round(r["ci_high"], 4)]},
+                )
+            )
+    tags = ["srmzoo", "lora", "reasoning", domain.name, *recipe.get("publish", {}).get("tags", [])]
+    if domain.name == "healthcare":
+        tags.append("not-for-clinical-use")
+    data = ModelCardData(
+        base_model=spec.hub_id,
+        library_name="peft",
+        license=spec.license,
+        pipeline_tag="text-generation",
+        language="en",
+        tags=list(dict.fromkeys(tags)),
+        model_name=entry,
+        eval_results=results or None,
+    )
+    return data
+
+
+def _base_note(meta: dict[str, Any]) -> str:
+    base = meta["base"]
+    if str(base.get("format", "")).startswith("gguf"):
+        return (
+            f"\nThe base it was trained on is {base['hub_id']} as shipped in `{base.get('origin', '?')}` "
+            f"(`{base.get('gguf_file', 'GGUF')}`, dequantized to fp32; sha256 `{base['sha256'][:16]}…`), "
+            "which is what `srmzoo.load` uses, offline, and checks by hash. The Hub's original weights differ "
+            "from it by the GGUF quantization error, so plain peft on the Hub base gives close but not "
+            "bit-identical outputs."
+        )
+    return f"\nBase identity: `{base.get('origin', base['hub_id'])}`, sha256 `{str(base.get('sha256'))[:16]}…`."
+
+
+def _data_section(entry: str, domain_name: str) -> str:
+    import srmzoo.data_manifests
+
+    path = Path(srmzoo.data_manifests.__file__).parent / f"{entry}.json"
+    if not path.is_file():
+        return f"No data manifest yet: `srmzoo data manifest {entry}` writes one."
+    manifest = json.loads(path.read_text())
+    generator = manifest.get("generator", {})
+    lines = [
+        f"Generated by `{generator.get('domain_class', domain_name)}` (data version "
+        f"{generator.get('data_version', '?')}, license {manifest.get('license', '?')}); manifest "
+        f"`data_manifests/{entry}.json`, rebuilt and compared by `srmzoo data check`.",
+        "",
+        "| split | n | seed | per family | sha256 of the JSONL |",
+        "|---|---|---|---|---|",
+    ]
+    for split, info in manifest.get("splits", {}).items():
+        fams = ", ".join(f"{k} {v}" for k, v in (info.get("families") or {}).items())
+        seed = (info.get("request") or {}).get("seed", "-")
+        lines.append(f"| {split} | {info.get('n')} | {seed} | {fams} | `{str(info.get('sha256'))[:16]}…` |")
+    if manifest.get("how_splits_are_disjoint"):
+        lines += ["", f"How the splits are disjoint: {manifest['how_splits_are_disjoint']}"]
+    overlap = manifest.get("overlap") or {}
+    if overlap:
+        lines += ["", "Overlap check (train questions vs each held-out split):", ""]
+        for name, rep in overlap.items():
+            lines.append(
+                f"- {name}: {rep.get('exact_duplicate_questions')} exact duplicates, {rep.get('near_duplicates')} "
+                f"near duplicates (cosine ≥ {rep.get('near_duplicate_threshold')}; max {rep.get('max_similarity')}), "
+                f"{rep.get('shared_13gram')} sharing a 13-word sequence — {rep.get('method', '')}"
+            )
+    return "\n".join(lines)
+
+
+def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[str, Any]]) -> list[str]:
+    items = [
+        f"A {meta['base'].get('params', 0) / 1e6:.0f}M-parameter model trained on generated {domain_name} "
+        "problems: it is good at these problem families and their phrasings, and weak outside them.",
+        "Accuracy is measured on generated items from the same generators (the `test` split) and on harder "
+        "or differently phrased ones (`ood`); it says little about real-world problems of the domain.",
+        "Greedy decoding; answers outside the trained answer format are counted as no answer.",
+    ]
+    if "ood" in evals:
+        for r in evals["ood"]["reports"]:
+            if r["prompting"] == "adapter":
+                items.append(f"Out of distribution it scores {_pct(r['accuracy'])}: check answers with the verifier.")
+    if get_domain(domain_name).disclaimer:
+        items.append(
+            f"{get_domain(domain_name).disclaimer} Clinical calculators here are simplified textbook formulas on synthetic "
+            "patient notes; they have not been validated for any clinical use."
+        )
+    return items
+
+
+def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir: str | Path | None = None) -> str:
+    """The model card (README.md text) of an adapter, from its run artifacts.
+
+    Args:
+        adapter_dir: a trained adapter (store entry or a run's ``adapter/``).
+        repo: the Hub repo it is published to (used in the usage snippets).
+        results_dir: where to look for ``results_<split>.json`` first.
+
+    Raises:
+        SrmzooError: not an adapter directory, or an artifact that cannot be read.
+    """
+    import yaml
+    from jinja2 import Environment, StrictUndefined
+
+    from . import __version__
+    from .bases import get_base_spec
+
+    adapter_dir = Path(adapter_dir)
+    meta = read_adapter_meta(adapter_dir)
+    entry = meta.get("entry") or adapter_dir.name
+    domain = get_domain(meta["domain"])
+    recipe_file = _run_file(adapter_dir, "recipe.yaml")
+    recipe_yaml = recipe_file.read_text() if recipe_file else ""
+    recipe = yaml.safe_load(recipe_yaml) if recipe_yaml else {}
+    search = [Path(results_dir)] if results_dir is not None else []
+    evals = load_results(adapter_dir, search=[*search, adapter_dir / "eval", card_dir(entry)])
+    fmt = PromptFormat.load(adapter_dir)
+    example = domain.examples("train", 1, seed=0)[0]
+    training = meta.get("training", {})
+    spec = get_base_spec(meta["base"]["name"])
+    training_line = (
+        f"LoRA SFT, {training.get('steps', '?')} steps over {training.get('examples', '?')} examples "
+        f"({training.get('trained_tokens', '?')} tokens, final train loss {training.get('train_loss', float('nan')):.3f}) "
+        f"in {training.get('seconds', 0) / 60:.1f} min on {training.get('hardware', '?')}, torch {training.get('torch', '?')}."
+    )
+    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
+    template = env.from_string(_template_path().read_text())
+    max_new = next(iter(evals.values()))["settings"]["max_new_tokens"] if evals else 256
+    return template.render(
+        card_data=_card_data(meta, recipe, evals, entry=entry).to_yaml(),
+        entry=entry,
+        disclaimer=domain.disclaimer,
+        description=recipe.get("description") or domain.description,
+        lora=meta["lora"],
+        base_hub_id=spec.hub_id,
+        domain=domain.name,
+        domain_description=domain.description,
+        repo=repo,
+        example_question=example.question,
+        example_answer=example.answer,
+        system_prompt=fmt.system_prompt or "",
+        max_new_tokens=max_new,
+        base_note=_base_note(meta),
+        evals=[_eval_section(r) for r in evals.values()],
+        training_line=training_line,
+        recipe_path=recipe.get("source") or f"recipes/{_recipe_folder(domain.name)}/{entry}.yaml",
+        recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
+        data_section=_data_section(entry, domain.name),
+        limitations=_limitations(domain.name, meta, evals),
+        srmzoo_version=__version__,
+    )
+
+
+def _recipe_folder(domain_name: str) -> str:
+    from .registry import entries
+
+    for e in entries().values():
+        if e.domain == domain_name and e.recipe.source:
+            return Path(e.recipe.source).parent.name
+    return domain_name
+
+
+def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: str | None = None) -> Path:
+    """Copy a trained entry's artifacts into ``model_cards/<entry>/`` and render its ``README.md`` there.
+
+    Copies the evaluation results of this adapter (``results_<split>.json``), the training summary, loss
+    curve and recipe, then renders the card from those copies. Returns the card's path.
+    """
+    from .store import find_adapter
+
+    adapter_dir = find_adapter(target)
+    meta = read_adapter_meta(adapter_dir)
+    entry = meta.get("entry") or adapter_dir.name
+    out = Path(out_dir) if out_dir is not None else card_dir(entry)
+    out.mkdir(parents=True, exist_ok=True)
+    evals = load_results(adapter_dir, search=[adapter_dir / "eval", out])
+    for split, results in evals.items():
+        path = out / f"results_{split}.json"
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    for name in CARD_ARTIFACTS:
+        src = _run_file(adapter_dir, name)
+        if src is not None and src.resolve() != (out / name).resolve():
+            shutil.copy2(src, out / name)
+    card = render_card(adapter_dir, repo=repo, results_dir=out)
+    (out / "README.md").write_text(card)
+    return out / "README.md"

@@ -1,0 +1,712 @@
+"""Publish a trained adapter to a Hugging Face Hub and download it back, verified.
+
+:func:`publish` uploads one adapter as one commit on a branch of a model repo: the PEFT files, the
+tokenizer and srmzoo's prompt format and metadata, the run's records (recipe, metrics, loss curve,
+training summary, eval results), the entry's data manifest when srmzoo ships one, a model card
+(``README.md``) and ``srmzoo_files.json``, the sha256 and size of every other file in the commit. The branch
+then holds exactly these files (plus the Hub's ``.gitattributes``): files an older publish left there are
+deleted in the same commit.
+
+:func:`pull` downloads a repo at a pinned revision into the standard Hugging Face cache and checks every
+file against ``srmzoo_files.json`` before returning the snapshot directory. This matters because
+huggingface_hub 2.4 checks only the *size* of what it downloads: a file whose bytes were changed on the way
+(same length) would otherwise be loaded as if nothing happened. ``srmzoo_files.json`` itself is checked
+against the git blob id the Hub advertises for it at that commit. A snapshot that fails is removed from the
+cache (its snapshot folder and the damaged blobs), so a retry downloads it again.
+
+Tokens come from ``token=`` or wherever huggingface_hub looks (``HF_TOKEN``, the file ``hf auth login``
+writes). srmzoo never prints, logs or writes them, and removes them from any error text it passes on.
+
+Importing this module does not import torch or huggingface_hub.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import SrmzooError
+from .store import RUN_FILES, find_adapter
+from .training import ADAPTER_META_FILE
+
+__all__ = [
+    "DATA_MANIFEST_FILE",
+    "FILES_MANIFEST",
+    "PUBLISHED_FILE",
+    "PublishResult",
+    "check_repo_id",
+    "publish",
+    "pull",
+]
+
+log = logging.getLogger(__name__)
+
+FILES_MANIFEST = "srmzoo_files.json"  # {path: {"sha256": ..., "size": ...}} for every other published file
+PUBLISHED_FILE = "published.json"  # written into the adapter directory: where it was published last
+DATA_MANIFEST_FILE = "data_manifest.json"  # the entry's data_manifests/<entry>.json, under this name
+CARD_FILE = "README.md"
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+# Never staged from the adapter directory: replaced (card, file list), local state, or the Hub's own.
+_NOT_PUBLISHED = frozenset({CARD_FILE, FILES_MANIFEST, PUBLISHED_FILE, ".gitattributes"})
+_HUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+_BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where :func:`publish` put an adapter: repo, branch, commit sha, web URL and the files committed."""
+
+    repo: str
+    revision: str
+    commit: str
+    url: str
+    files: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------------- checks
+
+
+def check_repo_id(repo: str) -> str:
+    """``repo`` if it is a Hub model repo id of the form ``namespace/name``.
+
+    Raises:
+        SrmzooError: anything else, saying what a valid id looks like.
+
+    >>> check_repo_id("srmzoo/math-135m-lora")
+    'srmzoo/math-135m-lora'
+    >>> check_repo_id("math-135m-lora")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: invalid Hub repo id 'math-135m-lora': expected 'namespace/name'
+      hint: name the user or organisation and the repo, e.g. --repo your-name/math-135m-lora
+    """
+    if not isinstance(repo, str) or repo.count("/") != 1:
+        raise SrmzooError(
+            f"invalid Hub repo id {repo!r}: expected 'namespace/name'",
+            hint="name the user or organisation and the repo, e.g. --repo your-name/math-135m-lora",
+        )
+    namespace, name = repo.split("/")
+    for part, what in ((namespace, "namespace"), (name, "name")):
+        if not _HUB_NAME.fullmatch(part) or "--" in part or ".." in part or part.endswith(".git"):
+            raise SrmzooError(
+                f"invalid Hub repo id {repo!r}: {what} {part!r} is not a valid Hub name",
+                hint="use letters, digits, '-', '_' and '.', 1-96 characters, starting and ending with a "
+                "letter or digit, without '--' or '..' (e.g. your-name/math-135m-lora)",
+            )
+    return repo
+
+
+def _check_branch(revision: str) -> str:
+    """A branch name publish may commit to (not a commit sha, no '..', no leading/trailing '/').
+
+    >>> _check_branch("exp/dpo")
+    'exp/dpo'
+    >>> _check_branch("a..b")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: invalid branch name 'a..b'
+      hint: publish commits to a branch: use letters, digits, '-', '_', '.' and '/', e.g. --revision v2
+    """
+    if (
+        not isinstance(revision, str)
+        or not _BRANCH.fullmatch(revision)
+        or ".." in revision
+        or "//" in revision
+        or revision.endswith(("/", ".lock", "."))
+        or _SHA1.fullmatch(revision)
+    ):
+        raise SrmzooError(
+            f"invalid branch name {revision!r}",
+            hint="publish commits to a branch: use letters, digits, '-', '_', '.' and '/', e.g. --revision v2",
+        )
+    return revision
+
+
+def _endpoint(endpoint: str | None) -> str:
+    if endpoint is None:
+        from huggingface_hub import constants
+
+        endpoint = constants.ENDPOINT  # HF_ENDPOINT, read when huggingface_hub was imported
+    if not isinstance(endpoint, str) or not re.match(r"https?://[^/\s]+", endpoint):
+        raise SrmzooError(
+            f"invalid Hub endpoint {endpoint!r}", hint="give a URL such as https://huggingface.co"
+        )
+    return endpoint.rstrip("/")
+
+
+def _scrub(text: str, token: str | None) -> str:
+    """``text`` without the token in it (error texts may quote a request).
+
+    >>> _scrub("401 for hf_secret", "hf_secret")
+    '401 for hf_***'
+    """
+    return text.replace(token, "hf_***") if token else text
+
+
+# --------------------------------------------------------------------------------------------- hub errors
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the Hub could not be reached (huggingface_hub's HTTP client varies by version)."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]  # OfflineModeIsEnabled included
+    for module in ("httpx2", "httpx"):
+        with contextlib.suppress(ImportError, AttributeError):
+            errors.append(importlib.import_module(module).TransportError)
+    return tuple(errors)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+@contextlib.contextmanager
+def _hub_errors(
+    action: str,
+    *,
+    repo: str,
+    endpoint: str,
+    token: str | None,
+    api: Any = None,
+    on_corrupted: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Turn what huggingface_hub raises while ``action`` into one SrmzooError, the token scrubbed out.
+
+    ``on_corrupted`` runs before the error for a download that failed huggingface_hub's size check.
+    """
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    login = "set HF_TOKEN or run `hf auth login` (or pass token=)"
+    try:
+        yield
+    except SrmzooError:
+        raise
+    except RevisionNotFoundError:
+        raise SrmzooError(
+            f"cannot {action}: {repo} on {endpoint} has no such revision",
+            hint=f"use a branch, tag or commit sha that exists: {endpoint}/{repo}/tree/main",
+        ) from None
+    except RepositoryNotFoundError:
+        who = "without a token" if not token else "with this token"
+        raise SrmzooError(
+            f"cannot {action}: repo {repo} not found on {endpoint}, or it is private and cannot be read {who}",
+            hint=f"check the name; for a private repo {login} with a token that can read it",
+        ) from None
+    except HfHubHTTPError as err:
+        status = err.response.status_code if err.response is not None else None
+        if status == 401:
+            raise SrmzooError(
+                f"cannot {action}: the Hub at {endpoint} rejected the token (invalid or expired)",
+                hint=f"create a token with write access at {endpoint}/settings/tokens, then {login}",
+            ) from None
+        if status == 403:
+            namespace, name = repo.split("/")
+            user = _user_name(api)
+            raise SrmzooError(
+                f"cannot {action}: this token may not write to namespace {namespace!r} on {endpoint}",
+                hint="publish under your own name or an organisation you belong to"
+                + (f", e.g. --repo {user}/{name}" if user else "")
+                + ", or use a token with write access to it",
+            ) from None
+        raise SrmzooError(
+            f"cannot {action}: the Hub at {endpoint} answered {status}: {_scrub(_first_line(err), token)}",
+            hint="retry later; if it persists, check the repo and the Hub's status",
+        ) from None
+    except OfflineModeIsEnabled:
+        raise SrmzooError(
+            f"cannot {action}: huggingface_hub is in offline mode (HF_HUB_OFFLINE=1)",
+            hint="unset HF_HUB_OFFLINE, or load a local adapter directory instead",
+        ) from None
+    except LocalEntryNotFoundError:  # snapshot_download: no Hub, and no complete copy in the cache
+        raise SrmzooError(
+            f"cannot {action}: the Hub at {endpoint} is unreachable and the cache has no complete copy of it",
+            hint="go online (or unset HF_HUB_OFFLINE), point HF_ENDPOINT / --endpoint at a reachable Hub, "
+            "or load a local adapter directory instead",
+        ) from None
+    except _transport_errors() as err:
+        raise SrmzooError(
+            f"cannot {action}: the Hub at {endpoint} is unreachable ({_scrub(_first_line(err), token)})",
+            hint="check the connection; set HF_ENDPOINT / --endpoint to a reachable Hub, or use a local path",
+        ) from None
+    except ValueError as err:
+        detail = _scrub(" ".join(str(err).split()), token)
+        if "README.md" not in detail:
+            raise SrmzooError(f"cannot {action}: {detail}") from None
+        raise SrmzooError(  # huggingface_hub validates the card's metadata with the Hub before uploading
+            f"cannot {action}: the Hub at {endpoint} refused the model card: {detail}",
+            hint="fix the model card's YAML metadata (license, tags, base_model) and publish again",
+        ) from None
+    except OSError as err:
+        if "Consistency check failed" in str(err):  # huggingface_hub's size check
+            if on_corrupted is not None:
+                on_corrupted()
+            raise SrmzooError(
+                f"cannot {action}: the download is corrupted or tampered: {_scrub(_first_line(err), token)}",
+                hint="retry; if it happens again, the Hub or a proxy on the way serves damaged files",
+            ) from None
+        raise SrmzooError(
+            f"cannot {action}: {_scrub(_first_line(err), token)}",
+            hint="check free disk space and that the cache directory is writable",
+        ) from None
+
+
+def _user_name(api: Any) -> str | None:
+    if api is None:
+        return None
+    try:
+        return api.whoami().get("name")
+    except Exception:  # noqa: BLE001 — only improves a hint
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- staging
+
+
+def _digest(path: Path) -> dict[str, Any]:
+    sha = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            sha.update(block)
+    return {"sha256": sha.hexdigest(), "size": path.stat().st_size}
+
+
+def _repo_path(path: str) -> str:
+    """A relative POSIX path inside a repo, or an error.
+
+    >>> _repo_path("notes/extra.md")
+    'notes/extra.md'
+    """
+    pure = PurePosixPath(str(path))
+    if not str(path) or pure.is_absolute() or ".." in pure.parts or "\\" in str(path) or str(pure) == ".":
+        raise SrmzooError(
+            f"invalid path in repo {path!r}", hint="use a relative path without '..', e.g. notes/extra.md"
+        )
+    return str(pure)
+
+
+def _data_manifest(entry: str) -> Path | None:
+    """The data manifest srmzoo ships for ``entry`` (``data_manifests/<entry>.json``), if there is one."""
+    try:
+        path = Path(str(resources.files("srmzoo.data_manifests"))) / f"{entry}.json"
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def _publishable_files(adapter_dir: Path, entry: str) -> dict[str, Path]:
+    """Path in repo -> local file: the adapter, its run's records, eval results and the data manifest."""
+    files = {
+        p.name: p
+        for p in sorted(adapter_dir.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name not in _NOT_PUBLISHED
+    }
+    # A run directory keeps its records beside adapter/; the store keeps them inside the entry.
+    run_dir = adapter_dir.parent if adapter_dir.name == "adapter" else None
+    for name in RUN_FILES:
+        if name not in files and run_dir is not None and (run_dir / name).is_file():
+            files[name] = run_dir / name
+    for result in sorted((adapter_dir / "eval").glob("results_*.json")):
+        files[f"eval/{result.name}"] = result
+    if (manifest := _data_manifest(entry)) is not None:
+        files[DATA_MANIFEST_FILE] = manifest
+    return files
+
+
+def _extra_files(
+    extra: Mapping[str, str | os.PathLike] | Sequence[str | os.PathLike] | None,
+) -> dict[str, Path]:
+    if extra is None:
+        return {}
+    pairs = extra.items() if isinstance(extra, Mapping) else ((Path(p).name, p) for p in extra)
+    out: dict[str, Path] = {}
+    for in_repo, local in pairs:
+        in_repo = _repo_path(in_repo)
+        if in_repo in _NOT_PUBLISHED:
+            raise SrmzooError(
+                f"extra file {in_repo!r} would replace a file srmzoo writes itself",
+                hint="use another name (pass card= to give your own README.md)",
+            )
+        if not Path(local).is_file():
+            raise SrmzooError(f"extra file not found: {local}", hint="pass existing files in extra_files=")
+        out[in_repo] = Path(local)
+    return out
+
+
+def _card(adapter_dir: Path, repo: str) -> str:
+    from .cards import render_card
+
+    return render_card(adapter_dir, repo=repo)
+
+
+def _portable_adapter_config(path: Path, meta: dict[str, Any]) -> None:
+    """Point the staged ``adapter_config.json`` at the base's Hub id instead of this machine's path.
+
+    PEFT records ``base_model_name_or_path`` as whatever the base was loaded from (here a cache
+    directory); on the Hub that would leak a local path and break ``AutoPeftModelForCausalLM``.
+    """
+    config = json.loads(path.read_text())
+    hub_id = meta["base"].get("hub_id")
+    if hub_id:
+        config["base_model_name_or_path"] = hub_id
+        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def _stage(
+    adapter_dir: Path, meta: dict[str, Any], repo: str, folder: Path, card: str | None, extra: dict[str, Path]
+) -> list[str]:
+    """Copy everything publish uploads into ``folder``; returns the paths in the repo, sorted."""
+    files = _publishable_files(adapter_dir, str(meta.get("entry") or adapter_dir.name))
+    if clash := sorted(set(files) & set(extra)):
+        raise SrmzooError(
+            f"extra files would replace adapter files: {', '.join(clash)}", hint="give them other names"
+        )
+    files.update(extra)
+    for in_repo, local in files.items():
+        (folder / in_repo).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, folder / in_repo)
+    _portable_adapter_config(folder / "adapter_config.json", meta)
+    (folder / CARD_FILE).write_text(card if card is not None else _card(adapter_dir, repo), encoding="utf-8")
+    listed = sorted([*files, CARD_FILE])
+    manifest = {path: _digest(folder / path) for path in listed}
+    (folder / FILES_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return sorted([*listed, FILES_MANIFEST])
+
+
+def _write_published(adapter_dir: Path, result: PublishResult, endpoint: str) -> None:
+    record: dict[str, Any] = {"repo": result.repo, "revision": result.revision, "commit": result.commit}
+    record["url"] = result.url
+    if endpoint != DEFAULT_ENDPOINT:
+        record["endpoint"] = endpoint
+    record["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    path = adapter_dir / PUBLISHED_FILE
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("published, but could not record it in %s: %s", path, err)
+
+
+# ------------------------------------------------------------------------------------------------ publish
+
+
+def publish(
+    target: str | os.PathLike,
+    repo: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+    card: str | None = None,
+    extra_files: Mapping[str, str | os.PathLike] | Sequence[str | os.PathLike] | None = None,
+    commit_message: str | None = None,
+) -> PublishResult:
+    """Upload an adapter to a Hub model repo as one commit, and record where in ``published.json``.
+
+    The repo is created when missing (``private`` then decides its visibility; an existing public repo is
+    refused when ``private=True`` rather than published to in the open), and so is the branch. The commit
+    holds the adapter directory's files (PEFT weights and config, tokenizer, ``srmzoo_prompt.json``,
+    ``srmzoo_adapter.json``), the run's ``recipe.yaml``, ``metrics.jsonl``, ``loss_curve.png`` and
+    ``train_summary.json``, ``eval/results_*.json``, the entry's data manifest (as ``data_manifest.json``),
+    the card as ``README.md``, any ``extra_files``, and ``srmzoo_files.json`` with the sha256 and size of each
+    of them; files from an older publish that are not part of this one are deleted. Publishing unchanged
+    files makes no new commit and returns the branch's current one.
+
+    Args:
+        target: an entry name in the local store, an adapter directory, or a run directory.
+        repo: ``namespace/name`` on the Hub; the token must be allowed to write there.
+        private: create the repo private.
+        revision: the branch to commit to (created from ``main`` when missing); default ``main``.
+        token: a Hub token with write access; default: huggingface_hub's (``HF_TOKEN``, ``hf auth login``).
+        endpoint: the Hub's URL; default: ``HF_ENDPOINT`` or https://huggingface.co.
+        card: the model card's text; default: ``srmzoo.cards.render_card``, or a minimal card.
+        extra_files: more files to publish: paths (put at the top level) or ``{path in repo: local path}``.
+        commit_message: the commit's title; default names the entry and the srmzoo version.
+
+    Returns:
+        The repo, branch, commit sha, URL and committed files.
+
+    Raises:
+        SrmzooError: no adapter, a malformed repo id or branch, no token or one the Hub rejects, a namespace
+            the token may not write to, an unreachable Hub, or a card whose metadata the Hub refuses.
+
+    >>> publish("/no/such/adapter", "alice/math-135m")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: no adapter for '/no/such/adapter': ...
+      hint: train it: srmzoo train /no/such/adapter (or pass the adapter directory)
+    """
+    from .evaluation import read_adapter_meta
+
+    adapter_dir = find_adapter(target)
+    meta = read_adapter_meta(adapter_dir)
+    check_repo_id(repo)
+    branch = _check_branch(revision) if revision is not None else "main"
+    if card is not None and not isinstance(card, str):
+        raise SrmzooError(f"card must be the model card's text, got {type(card).__name__}")
+    extra = _extra_files(extra_files)
+    endpoint = _endpoint(endpoint)
+
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise SrmzooError(
+            f"publishing to {endpoint} needs a Hub token with write access, and none was found",
+            hint=f"create one at {endpoint}/settings/tokens, then run `hf auth login` or export HF_TOKEN",
+        )
+    api = HfApi(endpoint=endpoint, token=token, library_name="srmzoo")
+    entry = str(meta.get("entry") or adapter_dir.name)
+    with tempfile.TemporaryDirectory(prefix="srmzoo-publish-") as tmp:
+        folder = Path(tmp)
+        files = _stage(adapter_dir, meta, repo, folder, card, extra)
+        with _hub_errors(f"publish {entry} to {repo}", repo=repo, endpoint=endpoint, token=token, api=api):
+            api.whoami()  # a rejected token fails here, before anything is created
+            api.create_repo(repo, private=private, exist_ok=True)
+            if private and not api.repo_info(repo).private:
+                raise SrmzooError(
+                    f"{repo} already exists on {endpoint} and is public; refusing to publish with private=True",
+                    hint=f"make it private in {endpoint}/{repo}/settings, or publish without --private",
+                )
+            if branch != "main":
+                refs = api.list_repo_refs(repo)
+                if branch in {t.name for t in refs.tags}:
+                    raise SrmzooError(
+                        f"{branch!r} is a tag in {repo}, not a branch", hint="publish to a branch name"
+                    )
+                if branch not in {b.name for b in refs.branches}:
+                    api.create_branch(repo, branch=branch, exist_ok=True)
+            commit = api.upload_folder(
+                repo_id=repo,
+                folder_path=folder,
+                revision=branch,
+                commit_message=commit_message or f"Publish {entry} (srmzoo {_version()})",
+                delete_patterns="*",  # the branch mirrors this adapter (.gitattributes is always kept)
+            )
+    url = f"{endpoint}/{repo}" + ("" if branch == "main" else f"/tree/{branch}")
+    result = PublishResult(repo=repo, revision=branch, commit=commit.oid, url=url, files=tuple(files))
+    _write_published(adapter_dir, result, endpoint)
+    log.info("published %s to %s@%s (commit %s)", entry, repo, branch, result.commit)
+    return result
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# --------------------------------------------------------------------------------------------------- pull
+
+
+def pull(
+    repo: str,
+    revision: str | None = None,
+    *,
+    token: str | bool | None = None,
+    endpoint: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Download a published adapter at a pinned revision and verify every file before returning it.
+
+    The files go to the standard Hugging Face cache (or ``cache_dir``) as one snapshot per commit. Each file
+    listed in ``srmzoo_files.json`` must be there with the listed sha256 and size, ``srmzoo_files.json`` must
+    match the hash the Hub advertises for it, and ``srmzoo_adapter.json`` must be among the verified
+    files. Files in the repo that the list does not name are reported in a warning (they were added outside
+    ``srmzoo publish`` and are not verified). A snapshot that fails is removed from the cache.
+
+    Args:
+        repo: ``namespace/name`` on the Hub.
+        revision: a branch, tag or commit sha; default ``main``. A commit sha pins the exact files.
+        token: for private repos; default: huggingface_hub's (``HF_TOKEN``, ``hf auth login``); False: none.
+        endpoint: the Hub's URL; default: ``HF_ENDPOINT`` or https://huggingface.co.
+        cache_dir: the Hugging Face cache to use; default: ``HF_HUB_CACHE``.
+
+    Returns:
+        The snapshot directory, ready for :func:`srmzoo.evaluation.load_adapter` or
+        ``PeftModel.from_pretrained``; its name is the commit sha.
+
+    Raises:
+        SrmzooError: a malformed repo id; a repo, revision or file that does not exist or cannot be read
+            (private without the right token); an unreachable Hub with nothing cached; a corrupted or
+            tampered download.
+
+    >>> pull("not a repo")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: invalid Hub repo id 'not a repo': expected 'namespace/name'
+      hint: name the user or organisation and the repo, e.g. --repo your-name/math-135m-lora
+    """
+    check_repo_id(repo)
+    if revision is not None and (not isinstance(revision, str) or not revision.strip()):
+        raise SrmzooError(f"invalid revision {revision!r}", hint="give a branch, tag or commit sha")
+    endpoint = _endpoint(endpoint)
+    from huggingface_hub import HfApi, get_token, snapshot_download
+
+    secret = get_token() if token is None else token if isinstance(token, str) else None
+    at = f"{repo}@{revision or 'main'}"
+    discard = lambda: _discard_partial_snapshot(repo, revision, cache_dir)  # noqa: E731
+    with _hub_errors(f"download {at}", repo=repo, endpoint=endpoint, token=secret, on_corrupted=discard):
+        snapshot = Path(
+            snapshot_download(
+                repo,
+                revision=revision,
+                cache_dir=cache_dir,
+                endpoint=endpoint,
+                token=token,
+                library_name="srmzoo",
+            )
+        )
+    api = HfApi(endpoint=endpoint, token=token, library_name="srmzoo")
+    _verify_snapshot(snapshot, repo, at, api)
+    return snapshot
+
+
+def _git_blob_id(data: bytes) -> str:
+    """The git object id of a file's bytes (what the Hub lists as a regular file's ``blob_id``).
+
+    >>> _git_blob_id(b"")
+    'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    """
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _hub_advertises(api: Any, repo: str, commit: str, path: str, data: bytes) -> bool | None:
+    """Whether ``data`` is what the Hub lists for ``path`` at ``commit``; None when the Hub cannot be asked."""
+    try:
+        infos = api.get_paths_info(repo, [path], revision=commit)
+    except _transport_errors() as err:
+        log.warning(
+            "cannot reach the Hub to check %s of %s@%s (%s); checked against the cached copy only",
+            path,
+            repo,
+            commit[:12],
+            type(err).__name__,
+        )
+        return None
+    info = next((i for i in infos if getattr(i, "path", None) == path), None)
+    if info is None:
+        return False
+    if getattr(info, "lfs", None) is not None:
+        return info.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    return info.blob_id == _git_blob_id(data)
+
+
+def _verify_snapshot(snapshot: Path, repo: str, at: str, api: Any) -> None:
+    """Check a downloaded snapshot against its ``srmzoo_files.json``; remove it from the cache if it fails."""
+    listing = snapshot / FILES_MANIFEST
+    if not listing.is_file():
+        raise SrmzooError(
+            f"{at} is not an srmzoo adapter repo: {FILES_MANIFEST} is missing",
+            hint="publish adapters with `srmzoo publish`; load plain PEFT repos with PeftModel.from_pretrained",
+        )
+    fix = "retry the download; if it fails again, the Hub or a proxy on the way serves damaged files"
+    data = listing.read_bytes()
+    with _hub_errors(f"check {FILES_MANIFEST} of {at}", repo=repo, endpoint=api.endpoint, token=None):
+        advertised = _hub_advertises(api, repo, snapshot.name, FILES_MANIFEST, data)
+    try:
+        manifest = json.loads(data)
+        entries = {_repo_path(p): (int(e["size"]), str(e["sha256"])) for p, e in manifest.items()}
+    except (ValueError, TypeError, KeyError, AttributeError, SrmzooError):
+        advertised = False
+    if advertised is False:
+        _discard_snapshot(snapshot, [FILES_MANIFEST])
+        raise SrmzooError(
+            f"download of {at} is corrupted or tampered: {FILES_MANIFEST} differs from what the Hub lists "
+            "for it; the download was removed from the cache",
+            hint=fix,
+        )
+    bad: list[str] = []
+    problems: list[str] = []
+    for path, (size, sha256) in sorted(entries.items()):
+        local = snapshot / path
+        if not local.is_file():
+            bad.append(path)
+            problems.append(f"{path} is missing")
+            continue
+        got = _digest(local)
+        if got["size"] != size or got["sha256"] != sha256:
+            bad.append(path)
+            problems.append(
+                f"{path} has sha256 {got['sha256'][:16]}… ({got['size']} bytes), "
+                f"{FILES_MANIFEST} lists {sha256[:16]}… ({size} bytes)"
+            )
+    if problems:
+        _discard_snapshot(snapshot, bad)
+        raise SrmzooError(
+            f"download of {at} is corrupted or tampered: {'; '.join(problems)}; "
+            "the download was removed from the cache",
+            hint=fix,
+        )
+    if ADAPTER_META_FILE not in entries:
+        raise SrmzooError(
+            f"{at} is not an srmzoo adapter: {ADAPTER_META_FILE} is not among its verified files",
+            hint="publish adapters with `srmzoo publish`",
+        )
+    unlisted = sorted(
+        str(p.relative_to(snapshot).as_posix())
+        for p in snapshot.rglob("*")
+        if p.is_file()
+        and p.relative_to(snapshot).as_posix() not in {*entries, FILES_MANIFEST, ".gitattributes"}
+    )
+    if unlisted:
+        log.warning(
+            "%s has files that %s does not list (not verified): %s", at, FILES_MANIFEST, ", ".join(unlisted)
+        )
+    log.info("verified %d files of %s (commit %s)", len(entries), at, snapshot.name)
+
+
+def _discard_partial_snapshot(repo: str, revision: str | None, cache_dir: str | os.PathLike | None) -> None:
+    """Remove the snapshot folder a failed download of ``repo`` at ``revision`` left (its good blobs stay)."""
+    from huggingface_hub import constants
+
+    storage = Path(cache_dir if cache_dir is not None else constants.HF_HUB_CACHE)
+    storage = storage / ("models--" + repo.replace("/", "--"))
+    commit = revision or "main"
+    if not _SHA1.fullmatch(commit):
+        ref = storage / "refs" / commit
+        commit = ref.read_text().strip() if ref.is_file() else ""
+    if commit and (storage / "snapshots" / commit).is_dir():
+        _discard_snapshot(storage / "snapshots" / commit, [])
+
+
+def _discard_snapshot(snapshot: Path, bad: list[str]) -> None:
+    """Remove a snapshot folder and the cached blobs behind its ``bad`` files, and nothing else.
+
+    Only a folder laid out as huggingface_hub's cache (``models--ns--name/snapshots/<sha>``) is touched,
+    and only blobs inside that repo's ``blobs/`` folder. Good blobs stay: other snapshots may share them.
+    """
+    storage = snapshot.parent.parent
+    if snapshot.parent.name != "snapshots" or not storage.name.startswith("models--"):
+        log.warning("not removing %s: not a snapshot folder of the Hugging Face cache", snapshot)
+        return
+    blobs = (storage / "blobs").resolve()
+    for path in bad:
+        link = snapshot / path
+        if link.is_symlink():
+            target = link.resolve()
+            if target.parent == blobs:
+                target.unlink(missing_ok=True)
+    shutil.rmtree(snapshot, ignore_errors=True)

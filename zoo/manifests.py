@@ -1,0 +1,295 @@
+"""Data manifests: exactly what data a zoo entry trains and is evaluated on, and proof that it reproduces.
+
+A manifest (``data_manifests/<entry>.json``) materialises the entry's data as the code draws it:
+
+* ``train``: ``domain.examples("train", data.train_size, seed=data.seed, families=data.families)``, the
+  call :func:`srmzoo.training.train` makes (before it drops examples longer than ``data.max_length``
+  tokens, which needs the tokenizer and is counted in the run's metrics);
+* each split in ``eval.splits``: ``domain.examples(split, eval.n, seed=0)``, the items
+  :func:`srmzoo.evaluation.run_eval` draws with its default seed.
+
+For each split it records the request, the size, the per-family counts and the SHA-256 of the canonical
+JSON Lines text (one ``json.dumps(example.to_dict(), sort_keys=True, ensure_ascii=False)`` per line, in
+generation order, each line ending in a newline), so anyone can regenerate the data and compare. It also
+records the generator (domain class, ``data_version``, srmzoo version), the license, the domain's own
+statement of how its splits are disjoint, and the measured train-vs-eval overlap of the questions
+(:func:`srmzoo.contamination.overlap_report`).
+
+Only ``created`` varies between two builds of the same data; :func:`check_manifest` ignores it.
+
+Building takes seconds for every shipped domain (the science domain reads RDKit's molecule files once,
+a few seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .contamination import overlap_report
+from .domain import Domain, Example, get_domain
+from .errors import SrmzooError
+from .recipe import Recipe, find_recipe, load_recipe, recipe_root
+
+__all__ = [
+    "SCHEMA",
+    "build_manifest",
+    "check_manifest",
+    "manifest_dir",
+    "manifest_paths",
+    "split_digest",
+    "write_manifest",
+]
+
+SCHEMA = "srmzoo.data-manifest/1"
+EVAL_SEED = 0  # run_eval's default item seed, which `srmzoo eval` uses unless --seed is given
+
+
+def manifest_dir() -> Path:
+    """The directory of the manifests that ship with srmzoo (``data_manifests/`` in a checkout).
+
+    >>> manifest_dir().name
+    'data_manifests'
+    """
+    return Path(str(resources.files("srmzoo.data_manifests")))
+
+
+def manifest_paths(directory: str | Path | None = None) -> list[Path]:
+    """Every ``*.json`` manifest in ``directory`` (default: :func:`manifest_dir`), sorted.
+
+    >>> all(p.suffix == ".json" for p in manifest_paths())
+    True
+    """
+    return sorted(Path(directory or manifest_dir()).glob("*.json"))
+
+
+def split_digest(examples: Sequence[Example]) -> str:
+    """SHA-256 of the examples as canonical JSON Lines (sorted keys, UTF-8, one line each, in order).
+
+    >>> split_digest([])
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    >>> len(split_digest(get_domain("math").examples("test", 2)))
+    64
+    """
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(json.dumps(example.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _requests(recipe: Recipe) -> dict[str, dict[str, Any]]:
+    """The ``examples()`` calls that give the entry's data, by split name."""
+    families = list(recipe.data.families) if recipe.data.families is not None else None
+    requests = {"train": {"n": recipe.data.train_size, "seed": recipe.data.seed, "families": families}}
+    for split in recipe.eval.splits:
+        if split == "train":
+            raise SrmzooError(
+                f"recipe {recipe.name!r} evaluates on its train split",
+                hint="eval.splits should be held-out splits: test, ood",
+            )
+        requests[split] = {"n": recipe.eval.n, "seed": EVAL_SEED, "families": None}
+    return requests
+
+
+def _materialise(domain: Domain, requests: dict[str, dict[str, Any]]) -> dict[str, list[Example]]:
+    return {
+        split: domain.examples(split, req["n"], seed=req["seed"], families=req["families"])
+        for split, req in requests.items()
+    }
+
+
+def _family_counts(domain: Domain, examples: Sequence[Example]) -> dict[str, int]:
+    counts = Counter(e.family for e in examples)
+    order = {fam: i for i, fam in enumerate(domain.families)}
+    return {fam: counts[fam] for fam in sorted(counts, key=lambda f: (order.get(f, len(order)), f))}
+
+
+def _split_record(domain: Domain, request: dict[str, Any], examples: Sequence[Example]) -> dict[str, Any]:
+    return {
+        "request": dict(request),
+        "n": len(examples),
+        "families": _family_counts(domain, examples),
+        "sha256": split_digest(examples),
+    }
+
+
+def _overlap(train: Sequence[Example], held_out: Sequence[Example]) -> dict[str, Any]:
+    report = overlap_report([e.question for e in train], [e.question for e in held_out])
+    return {
+        "compared": "question text",
+        "exact_duplicate_questions": report["exact_duplicates"],
+        "disjoint": report["exact_duplicates"] == 0,
+        "shared_13gram": report["shared_13gram"],
+        "near_duplicates": report["near_duplicates"],
+        "near_duplicate_threshold": report["near_duplicate_threshold"],
+        "max_similarity": report["max_similarity"],
+        "mean_similarity": report["mean_similarity"],
+        "method": report["method"],
+    }
+
+
+def _command(recipe: Recipe) -> str:
+    """The command that rebuilds the manifest: the shipped recipe's path from the repository root."""
+    if recipe.source and Path(recipe.source).is_file():
+        source = Path(recipe.source).resolve()
+        root = recipe_root().resolve()
+        if source.is_relative_to(root):
+            return f"srmzoo data manifest recipes/{source.relative_to(root).as_posix()}"
+        return f"srmzoo data manifest {recipe.source}"
+    return f"srmzoo data manifest {recipe.name}"
+
+
+def _as_recipe(recipe: Recipe | str | Path) -> Recipe:
+    if isinstance(recipe, Recipe):
+        return recipe
+    if isinstance(recipe, (str, Path)):
+        return load_recipe(find_recipe(str(recipe)))
+    raise SrmzooError(f"expected a recipe, a recipe file or an entry name, got {type(recipe).__name__}",
+                      hint="e.g. build_manifest('math-135m')")
+
+
+def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
+    """The data manifest of a zoo entry: its train and eval splits, their digests and their overlap.
+
+    Args:
+        recipe: a :class:`~srmzoo.recipe.Recipe`, a recipe file, or a shipped entry name (``math-135m``).
+
+    Returns:
+        The manifest as plain JSON-ready data (see the module docstring for the fields).
+
+    Raises:
+        SrmzooError: an unknown entry or recipe file, an unknown domain, split or family, or a recipe
+            that evaluates on ``train``.
+
+    >>> small = Recipe.from_dict({"name": "tiny", "domain": "math", "model": {"base": "smollm2"},
+    ...                           "data": {"train_size": 20}, "eval": {"n": 5, "splits": ["test"]}})
+    >>> m = build_manifest(small)
+    >>> m["splits"]["train"]["n"], m["splits"]["test"]["n"], m["overlap"]["test"]["disjoint"]
+    (20, 5, True)
+    """
+    from . import __version__
+
+    recipe = _as_recipe(recipe)
+    domain = get_domain(recipe.domain)
+    requests = _requests(recipe)
+    data = _materialise(domain, requests)
+    cls = type(domain)
+    manifest: dict[str, Any] = {
+        "schema": SCHEMA,
+        "entry": recipe.name,
+        "domain": domain.name,
+        "description": domain.description,
+        "command": _command(recipe),
+        "generator": {
+            "domain_class": f"{cls.__module__}.{cls.__qualname__}",
+            "data_version": domain.data_version,
+            "srmzoo_version": __version__,
+        },
+        "license": domain.license,
+    }
+    sources = getattr(domain, "data_sources", None)
+    if sources:
+        manifest["data_sources"] = list(sources)
+    manifest["seeds"] = {split: req["seed"] for split, req in requests.items()}
+    manifest["splits"] = {split: _split_record(domain, requests[split], data[split]) for split in requests}
+    manifest["overlap"] = {split: _overlap(data["train"], data[split]) for split in requests if split != "train"}
+    manifest["how_splits_are_disjoint"] = domain.split_policy
+    manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return manifest
+
+
+def write_manifest(recipe: Recipe | str | Path, out_dir: str | Path | None = None) -> Path:
+    """Build the entry's manifest and write it to ``<out_dir>/<entry>.json`` (default: :func:`manifest_dir`).
+
+    >>> import tempfile
+    >>> small = Recipe.from_dict({"name": "tiny", "domain": "math", "model": {"base": "smollm2"},
+    ...                           "data": {"train_size": 10}, "eval": {"n": 3, "splits": ["ood"]}})
+    >>> write_manifest(small, tempfile.mkdtemp()).name
+    'tiny.json'
+    """
+    recipe = _as_recipe(recipe)
+    manifest = build_manifest(recipe)
+    out = Path(out_dir) if out_dir is not None else manifest_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{recipe.name}.json"
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SrmzooError(f"manifest not found: {path}", hint="list them with `ls data_manifests/`") from None
+    except json.JSONDecodeError as err:
+        raise SrmzooError(f"{path}: not valid JSON: {err}",
+                          hint="rebuild it with the command recorded in it, or `srmzoo data manifest RECIPE`") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        raise SrmzooError(f"{path}: not a {SCHEMA} manifest",
+                          hint="rebuild it with `srmzoo data manifest RECIPE`")
+    for key in ("entry", "domain", "splits"):
+        if key not in manifest:
+            raise SrmzooError(f"{path}: manifest has no {key!r}", hint="rebuild it with `srmzoo data manifest RECIPE`")
+    return manifest
+
+
+def check_manifest(path: str | Path) -> list[str]:
+    """Regenerate a manifest's splits from its recorded requests and list what differs (empty: reproduces).
+
+    Compares each split's size, per-family counts and SHA-256, and the generator's ``data_version``. If
+    the entry is a shipped recipe, also reports when the recipe now asks for other data than the manifest
+    records (the manifest is stale). ``created`` is ignored.
+
+    Raises:
+        SrmzooError: the file is missing, not JSON, or not a data manifest.
+
+    >>> import tempfile
+    >>> small = Recipe.from_dict({"name": "tiny", "domain": "math", "model": {"base": "smollm2"},
+    ...                           "data": {"train_size": 10}, "eval": {"n": 3, "splits": ["test"]}})
+    >>> check_manifest(write_manifest(small, tempfile.mkdtemp()))
+    []
+    """
+    path = Path(path)
+    recorded = _read(path)
+    domain = get_domain(recorded["domain"])
+    differences: list[str] = []
+    version = recorded.get("generator", {}).get("data_version")
+    if version != domain.data_version:
+        differences.append(f"{domain.name} data_version: manifest {version}, code {domain.data_version}")
+    requests = {split: rec["request"] for split, rec in recorded["splits"].items()}
+    data = _materialise(domain, requests)
+    for split, rec in recorded["splits"].items():
+        now = _split_record(domain, requests[split], data[split])
+        if rec.get("n") != now["n"]:
+            differences.append(f"{split}: n {rec.get('n')} recorded, {now['n']} generated")
+        if rec.get("families") != now["families"]:
+            differences.append(f"{split}: family counts {rec.get('families')} recorded, {now['families']} generated")
+        if rec.get("sha256") != now["sha256"]:
+            differences.append(f"{split}: sha256 {str(rec.get('sha256'))[:12]}... recorded, "
+                               f"{now['sha256'][:12]}... generated")
+    differences += _recipe_drift(recorded)
+    return differences
+
+
+def _recipe_drift(recorded: dict[str, Any]) -> list[str]:
+    """How the shipped recipe of the manifest's entry now differs from the requests it records."""
+    from .recipe import recipe_paths
+
+    shipped = {p.stem: p for p in recipe_paths()}
+    if recorded["entry"] not in shipped:
+        return []  # built from a recipe outside the zoo: only the recorded requests can be checked
+    wanted = _requests(load_recipe(shipped[recorded["entry"]]))
+    have = {split: rec["request"] for split, rec in recorded["splits"].items()}
+    if wanted == have:
+        return []
+    changed = sorted(set(wanted) | set(have))
+    detail = "; ".join(f"{s}: {have.get(s)} -> {wanted.get(s)}" for s in changed if have.get(s) != wanted.get(s))
+    return [f"recipe {recorded['entry']} now asks for other data ({detail}); "
+            f"rebuild with `{recorded.get('command', 'srmzoo data manifest ' + recorded['entry'])}`"]

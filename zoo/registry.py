@@ -1,0 +1,189 @@
+"""The zoo's entries, as data: every shipped recipe, where its adapter is published, and what it scored.
+
+An entry is a recipe file (``recipes/<domain>/<entry>.yaml``) plus what its runs left in the repo:
+
+* ``model_cards/<entry>/hub.json``: the published coordinates (Hub repo and the pinned commit), written
+  by ``srmzoo publish --record``;
+* ``model_cards/<entry>/results_<split>.json``: the measured evaluation that the model card renders.
+
+``srmzoo list`` prints the table; :func:`srmzoo.load` resolves an entry name through :func:`get_entry`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SrmzooError, UnknownNameError
+from .recipe import Recipe, load_recipe, recipe_paths
+
+__all__ = ["ZooEntry", "card_dir", "entries", "get_entry", "record_published"]
+
+HUB_FILE = "hub.json"
+
+
+def card_dir(entry: str) -> Path:
+    """``model_cards/<entry>`` in the installed package (the repo's folder in an editable install)."""
+    import srmzoo.model_cards
+
+    return Path(srmzoo.model_cards.__file__).parent / entry
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One zoo entry.
+
+    Attributes:
+        name: the entry name (the recipe's ``name``), e.g. ``math-135m``.
+        recipe: the parsed recipe.
+        hub_repo: the Hub repo it is (or is to be) published to.
+        hub_revision: the commit it was published at (None until ``srmzoo publish --record``).
+    """
+
+    name: str
+    recipe: Recipe
+    hub_repo: str | None
+    hub_revision: str | None
+
+    @property
+    def domain(self) -> str:
+        return self.recipe.domain
+
+    @property
+    def base(self) -> str:
+        return self.recipe.model.base
+
+    @property
+    def gpu_scale(self) -> bool:
+        from .bases import get_base_spec
+
+        return get_base_spec(self.base).gpu_scale
+
+    @property
+    def size_label(self) -> str:
+        from .bases import get_base_spec
+
+        return get_base_spec(self.base).size_label
+
+    @property
+    def published(self) -> bool:
+        return self.hub_revision is not None
+
+    def local_adapter(self) -> Path | None:
+        """The adapter in the local zoo store, if trained here."""
+        from .store import store_dir
+
+        path = store_dir() / self.name
+        return path if (path / "adapter_config.json").is_file() else None
+
+    def results(self, split: str = "test") -> dict[str, Any] | None:
+        """The committed evaluation of ``split`` (``model_cards/<entry>/results_<split>.json``), if any."""
+        path = card_dir(self.name) / f"results_{split}.json"
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise SrmzooError(f"{path} is not valid JSON: {err}", hint="regenerate it with srmzoo eval") from None
+
+    def headline(self) -> str:
+        """The adapter's measured accuracy on the held-out test split, e.g. ``"72.3% test (n=300)"``."""
+        results = self.results("test")
+        if not results:
+            return "-"
+        for report in results.get("reports", []):
+            if report.get("prompting") == "adapter":
+                return f"{100 * report['accuracy']:.1f}% test (n={report['n']})"
+        return "-"
+
+    def status(self) -> str:
+        """``published``, ``trained locally`` or ``recipe only``."""
+        if self.published:
+            return "published"
+        return "trained locally" if self.local_adapter() else "recipe only"
+
+    def how_to_obtain(self) -> str:
+        """What a user runs to get this entry's adapter."""
+        train = f"srmzoo train {self.recipe.source or self.name}"
+        if self.gpu_scale:
+            return (
+                f"{self.name} is trained on a GPU (QLoRA on {self.base}, whose weights come from the Hub): "
+                f"on a CUDA machine with Hub access, run `{train}`"
+            )
+        return f"train it here with `{train}` (then `srmzoo publish {self.name} --repo ORG/NAME` to share it)"
+
+
+def _hub_record(name: str) -> dict[str, Any]:
+    path = card_dir(name) / HUB_FILE
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise SrmzooError(f"{path} is not valid JSON: {err}", hint="re-run srmzoo publish --record") from None
+    if not isinstance(record, dict) or not isinstance(record.get("repo"), str):
+        raise SrmzooError(f"{path} has no 'repo' string", hint="re-run srmzoo publish --record")
+    return record
+
+
+def entries() -> dict[str, ZooEntry]:
+    """Every zoo entry, by name, in recipe-file order.
+
+    >>> sorted(entries())[:2]
+    ['coding-135m', 'coding-7b']
+    """
+    found: dict[str, ZooEntry] = {}
+    for path in recipe_paths():
+        recipe = load_recipe(path)
+        record = _hub_record(recipe.name)
+        found[recipe.name] = ZooEntry(
+            name=recipe.name,
+            recipe=recipe,
+            hub_repo=record.get("repo") or recipe.publish.repo,
+            hub_revision=record.get("revision"),
+        )
+    return found
+
+
+def get_entry(name: str) -> ZooEntry:
+    """The named entry.
+
+    >>> get_entry("math-135m").domain
+    'math'
+    >>> get_entry("math-13m")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-7b, medical-135m?
+      hint: see `srmzoo list` for every entry
+    """
+    known = entries()
+    if name not in known:
+        raise UnknownNameError("zoo entry", name, known, hint="see `srmzoo list` for every entry")
+    return known[name]
+
+
+def record_published(target: str | Path, result: Any) -> Path:
+    """Pin a publish (a :class:`srmzoo.hub.PublishResult`) as the entry's Hub coordinates in
+    ``model_cards/<entry>/hub.json``; returns that path."""
+    import datetime as dt
+
+    from .evaluation import read_adapter_meta
+    from .store import find_adapter
+
+    adapter_dir = find_adapter(target)
+    meta = read_adapter_meta(adapter_dir)
+    entry = meta.get("entry") or adapter_dir.name
+    record = {
+        "repo": result.repo,
+        "branch": result.revision,
+        "revision": result.commit,
+        "url": result.url,
+        "base": {k: meta["base"].get(k) for k in ("name", "hub_id", "sha256")},
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    path = card_dir(entry) / HUB_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
