@@ -59,26 +59,6 @@ def no_saved_token(monkeypatch, tmp_path):
     monkeypatch.setattr(hf_constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-stored-tokens"))
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_base_dir) -> Path:
-    """A run directory whose adapter was trained one step on the tiny base (toy-addition)."""
-    from srmzoo.recipe import Recipe
-    from srmzoo.training import train
-
-    recipe = Recipe.from_dict(
-        {
-            "name": ENTRY,
-            "domain": "toy-addition",
-            "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
-            "data": {"train_size": 8},
-            "train": {"batch_size": 4, "max_steps": 1, "logging_steps": 1, "save_steps": 100},
-        }
-    )
-    run_dir = tmp_path_factory.mktemp("hub-run") / ENTRY
-    train(recipe, run_dir, progress=False)
-    return run_dir
-
-
 @pytest.fixture
 def entry(tiny_run, isolated_cache) -> Path:
     """The adapter installed in an empty local store, with an eval result and its samples beside it."""
@@ -180,8 +160,12 @@ def test_publish_then_pull_loads_identically_with_srmzoo_and_plain_peft(
     assert pull(REPO, endpoint=hub_server.url, cache_dir=tmp_path / "hf-cache") == pulled  # main, same commit
     listed = json.loads((pulled / FILES_MANIFEST).read_text())
     assert set(listed) == expected - {FILES_MANIFEST}
-    for name in ADAPTER_FILES | RECORDS:
+    for name in (ADAPTER_FILES | RECORDS) - {"adapter_config.json"}:
         assert (pulled / name).read_bytes() == (entry / name).read_bytes(), name
+    # the published PEFT config names the base's Hub id, not this machine's cache path
+    local, published = (json.loads((d / "adapter_config.json").read_text()) for d in (entry, pulled))
+    assert published.pop("base_model_name_or_path") == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert local.pop("base_model_name_or_path") == str(tiny_base_dir) and published == local
     assert (pulled / "README.md").read_text() == CARD
 
     inputs, original_ids, original_logits = _srmzoo_outputs(entry, tiny_base_dir)
@@ -342,14 +326,14 @@ def test_pull_errors_and_offline_use_of_a_cached_commit(entry, hub_server, tmp_p
         pull(f"{HUB_USER}/plain", endpoint=url, cache_dir=cache)
 
 
-def test_the_minimal_card_is_used_when_srmzoo_cards_is_absent(entry, hub_server, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "srmzoo.cards", None)  # `import srmzoo.cards` fails
+def test_publish_without_a_card_uploads_the_generated_one(entry, hub_server, tmp_path):
     result = publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=hub_server.url)
     card = (
         pull(REPO, result.commit, endpoint=hub_server.url, cache_dir=tmp_path / "c") / "README.md"
     ).read_text()
-    assert card.startswith("---\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\nlibrary_name: peft\n")
-    assert "license: apache-2.0" in card and "- toy-addition" in card  # the Hub accepted its metadata
+    assert card.startswith("---\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\n")
+    assert "library_name: peft" in card and "- toy-addition" in card  # the Hub accepted its metadata
+    assert f'PeftModel.from_pretrained(base, "{REPO}")' in card  # usage snippets name the repo
 
 
 # ------------------------------------------------------------------------------------------------------ CLI
@@ -358,7 +342,6 @@ def test_the_minimal_card_is_used_when_srmzoo_cards_is_absent(entry, hub_server,
 def test_cli_publish_and_pull(entry, hub_server, tmp_path, monkeypatch, capsys):
     from srmzoo.cli import main
 
-    monkeypatch.setitem(sys.modules, "srmzoo.cards", None)
     monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
     assert main(["publish", ENTRY, "--repo", REPO, "--endpoint", hub_server.url]) == 0
     out = capsys.readouterr().out

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import SrmzooError
 
@@ -164,44 +165,63 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_OVERRIDES = ["data.train_size=256", "train.batch_size=8", "train.save_steps=8", "train.logging_steps=2"]
+QUICK_OVERRIDES = ["data.train_size=256", "train.save_steps=8", "train.logging_steps=2"]
+
+
+def _trained_with(store: Path, recipe: Any) -> bool:
+    """Whether the store's adapter was trained with exactly this recipe (its resolved recipe.yaml)."""
+    import yaml
+
+    path = store / "recipe.yaml"
+    if not (store / "adapter_config.json").is_file() or not path.is_file():
+        return False
+    stored = yaml.safe_load(path.read_text()) or {}
+    return {k: v for k, v in stored.items() if k != "source"} == recipe.to_dict()
 
 
 @command
 def cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job, end to end on the embedded base: train, evaluate, load, solve and check."""
+    import dataclasses
     import shutil
 
-    from .domain import get_domain
-    from .evaluation import load_adapter, run_eval
-    from .generation import GenerationStats, generate
+    from .evaluation import run_eval
     from .recipe import find_recipe, load_recipe
-    from .store import install_run
+    from .store import install_run, store_dir
     from .training import train
 
-    recipe = load_recipe(find_recipe(args.entry), [] if args.full else DEMO_OVERRIDES)
+    recipe = load_recipe(find_recipe(args.entry), QUICK_OVERRIDES if args.quick else [])
+    if args.quick:  # a short run never replaces the real entry in the store
+        recipe = dataclasses.replace(recipe, name=f"{recipe.name}-quick")
     run_dir = Path(args.run_dir) / recipe.name
-    print(f"== 1/3 train {recipe.name} ({'full recipe' if args.full else 'short demo: ' + ' '.join(DEMO_OVERRIDES)})")
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    result = train(recipe, run_dir, progress=not args.quiet)
-    store = install_run(run_dir, recipe.name)
-    print(f"trained in {result.seconds / 60:.1f} min, final loss {result.train_loss:.3f}; installed at {store}")
+    store = store_dir() / recipe.name
+    if _trained_with(store, recipe) and not args.retrain:
+        print(f"== 1/3 {recipe.name} is already trained with this recipe in {store} (--retrain to train again)")
+    else:
+        what = "short run: " + " ".join(QUICK_OVERRIDES) if args.quick else f"the full recipe {recipe.source}"
+        print(f"== 1/3 train {recipe.name} ({what})")
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        result = train(recipe, run_dir, progress=not args.quiet)
+        store = install_run(run_dir, recipe.name)
+        print(f"trained in {result.seconds / 60:.1f} min, final loss {result.train_loss:.3f}; installed at {store}")
 
     print(f"== 2/3 evaluate on {args.n} held-out test items (base zero-shot vs adapter, same items)")
     run_eval(recipe.name, split="test", n=args.n, few_shot=0, max_new_tokens=recipe.eval.max_new_tokens,
-             batch_size=recipe.eval.batch_size, progress=not args.quiet)
+             batch_size=recipe.eval.batch_size, progress=not args.quiet, out_dir=run_dir / "eval")
 
-    print("== 3/3 load the adapter and solve a new problem")
-    model, tokenizer, fmt, _ = load_adapter(store)
-    domain = get_domain(recipe.domain)
-    example = domain.examples("test", 1, seed=12345)[0]
-    stats = GenerationStats()
-    completion = generate(model, tokenizer, [fmt.render(tokenizer, fmt.messages(example.question))],
-                          max_new_tokens=recipe.eval.max_new_tokens, stats=stats)[0][0]
-    check = domain.check(completion, example)
-    print(f"Q: {example.question}\n{completion}\ngold {example.answer}: {check.verdict.value} "
-          f"({stats.tokens_per_second:.1f} tokens/s)")
+    print(f"== 3/3 load {recipe.name} as a reasoner and solve a new problem")
+    from .reasoner import load
+
+    reasoner = load(recipe.name, merge=True)
+    example = reasoner.domain.examples("test", 1, seed=12345)[0]
+    solution = reasoner.solve(example.question, max_new_tokens=recipe.eval.max_new_tokens)
+    check = reasoner.check(solution.answer, example)
+    print(f">>> from srmzoo import load; m = load({recipe.name!r}); s = m.solve(...)\n"
+          f"Q: {example.question}\n{solution.completion.strip()}\n"
+          f"answer {solution.answer!r}, gold {example.answer!r}: m.check -> {check.verdict.value}")
+    if reasoner.disclaimer:
+        print(f"NOTE: {reasoner.disclaimer}")
     return 0
 
 
@@ -349,10 +369,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="manifest files (default: every *.json in the data_manifests/ directory)")
 
     p = sub.add_parser("demo", help="the README's main job: train, evaluate, load and use a zoo entry",
-                       description="Train a zoo entry on the embedded SmolLM2-135M base (a short run unless --full), "
-                       "evaluate it against its base on held-out items, then load it and solve a new problem.")
+                       description="Train a zoo entry with its full recipe on the embedded SmolLM2-135M base (skipped "
+                       "when the local store already holds it trained with that recipe), evaluate it against its base "
+                       "on held-out items, then load it with srmzoo.load and solve and check a new problem.")
     p.add_argument("--entry", default="math-135m", help="zoo entry to demonstrate (default: math-135m)")
-    p.add_argument("--full", action="store_true", help="train the full recipe instead of the short demo run")
+    p.add_argument("--retrain", action="store_true", help="train even if the store holds the entry already")
+    p.add_argument("--quick", action="store_true",
+                   help="a short training run (256 examples), installed as <entry>-quick, never replacing the entry")
     p.add_argument("--n", type=int, default=30, help="held-out items to evaluate (default 30)")
     p.add_argument("--run-dir", default="runs/demo", help="parent of the demo's run directory")
 

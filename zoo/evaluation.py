@@ -458,6 +458,11 @@ def few_shot_format(
     return prompt_format.with_few_shot([(e.question, e.solution) for e in shots])
 
 
+# A pretrained base in the plain format goes on to invent the next "Question:" after answering; generation
+# stops a sequence there (and _end_of_answer cuts it off), instead of running to max_new_tokens.
+PLAIN_FORMAT_STOPS = ("\nQuestion:",)
+
+
 def _end_of_answer(completion: str, prompt_format: PromptFormat) -> str:
     """Cut a plain-format completion where the model starts inventing the next question.
 
@@ -571,6 +576,7 @@ def evaluate(
         num_return_sequences=samples,
         progress=progress,
         stats=stats,
+        stop_strings=PLAIN_FORMAT_STOPS if prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else None,
     )
     if len(outputs) != len(examples) or any(len(o) != samples for o in outputs):
         raise RuntimeError(

@@ -41,11 +41,14 @@ def generate(
     num_return_sequences: int = 1,
     progress: bool = False,
     stats: GenerationStats | None = None,
+    stop_strings: Sequence[str] | None = None,
 ) -> list[list[str]]:
     """Complete rendered prompts in batches; returns, per prompt, its ``num_return_sequences`` completions.
 
     Prompts are sorted by length so that each batch pads little, left-padded (decoder-only models continue
     from the right), and returned in the caller's order. Special tokens are stripped from the output.
+    A sequence stops at the end-of-turn token or, when given, at any of ``stop_strings`` (kept in the
+    output); a batch ends when all its sequences have stopped.
     """
     import torch
     from tqdm.auto import tqdm
@@ -56,6 +59,8 @@ def generate(
     tokenizer.padding_side = "left"
     device = next(model.parameters()).device
     sample_kwargs = {"temperature": temperature, "top_p": top_p} if do_sample else {}
+    if stop_strings:
+        sample_kwargs |= {"stop_strings": list(stop_strings), "tokenizer": tokenizer}
     started = time.perf_counter()
     bar = tqdm(total=len(prompts), desc="generating", unit="prompt", disable=not progress)
     try:
@@ -65,17 +70,24 @@ def generate(
                 [prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False
             ).to(device)
             with torch.inference_mode():
-                out = model.generate(
-                    **batch,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=do_sample,
-                    num_return_sequences=num_return_sequences,
-                    pad_token_id=tokenizer.pad_token_id,
-                    **sample_kwargs,
-                )
-            new = out[:, batch["input_ids"].shape[1] :]
+                if do_sample or num_return_sequences > 1:
+                    out = model.generate(
+                        **batch,
+                        max_new_tokens=max_new_tokens,
+                        do_sample=do_sample,
+                        num_return_sequences=num_return_sequences,
+                        pad_token_id=tokenizer.pad_token_id,
+                        **sample_kwargs,
+                    )
+                    new = out[:, batch["input_ids"].shape[1] :].tolist()
+                    new = [[t for t in row if t != tokenizer.pad_token_id] for row in new]
+                else:
+                    new = greedy_decode(
+                        model, batch["input_ids"], batch["attention_mask"], max_new_tokens=max_new_tokens,
+                        eos_token_ids=_eos_ids(model, tokenizer), stop_strings=stop_strings, tokenizer=tokenizer,
+                    )
             if stats is not None:
-                stats.new_tokens += int((new != tokenizer.pad_token_id).sum())
+                stats.new_tokens += sum(len(row) for row in new)
             texts = tokenizer.batch_decode(new, skip_special_tokens=True)
             for j, i in enumerate(idx):
                 results[i] = texts[j * num_return_sequences : (j + 1) * num_return_sequences]
@@ -89,6 +101,71 @@ def generate(
         stats.prompts += len(prompts)
         stats.seconds += time.perf_counter() - started
     return results
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    """Every token that ends a turn: the generation config's EOS id(s) and the tokenizer's."""
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = list(ids) if isinstance(ids, (list, tuple)) else [] if ids is None else [ids]
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return sorted(set(ids))
+
+
+def greedy_decode(
+    model: Any,
+    input_ids: Any,
+    attention_mask: Any,
+    *,
+    max_new_tokens: int,
+    eos_token_ids: Sequence[int],
+    stop_strings: Sequence[str] | None = None,
+    tokenizer: Any = None,
+) -> list[list[int]]:
+    """Greedy decoding with a KV cache that drops each sequence from the batch as soon as it ends.
+
+    ``model.generate`` keeps a finished sequence in the batch, padding it, until the batch's longest one
+    ends: with one rambling completion among 32 short ones, most of the compute is spent on padding. Here a
+    sequence that emits an end token (kept in its output, as ``generate`` does) or one of ``stop_strings``
+    leaves the batch, and its rows of the cache go with it (``Cache.batch_select_indices``), so the cost
+    follows the tokens actually generated. Positions are counted past each row's left padding, as
+    ``generate`` does, so the outputs are ``generate``'s greedy outputs.
+
+    Returns, per input row, its new token ids (the end token included when it stopped on one).
+    """
+    import torch
+    from transformers import DynamicCache
+
+    rows = input_ids.shape[0]
+    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+    cache = DynamicCache(config=model.config)
+    out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                cache=cache, use_cache=True, logits_to_keep=1)
+    alive = torch.arange(rows)
+    next_pos = position_ids[:, -1] + 1
+    mask = attention_mask
+    eos = torch.tensor(list(eos_token_ids), dtype=torch.long, device=input_ids.device)
+    generated: list[list[int]] = [[] for _ in range(rows)]
+    longest = max((len(s) for s in stop_strings or ()), default=0)
+    for step in range(max_new_tokens):
+        token = out.logits[:, -1, :].float().argmax(-1)
+        done = torch.isin(token, eos)
+        for j, (row, tok) in enumerate(zip(alive.tolist(), token.tolist(), strict=True)):
+            generated[row].append(tok)
+            if longest and not done[j]:
+                tail = tokenizer.decode(generated[row][-longest - 8 :], skip_special_tokens=True)
+                done[j] = any(stop in tail for stop in stop_strings)
+        if step == max_new_tokens - 1 or bool(done.all()):
+            break
+        if bool(done.any()):
+            keep = (~done).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            alive, token, mask, next_pos = alive[keep.cpu()], token[keep], mask[keep], next_pos[keep]
+        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+        out = model(input_ids=token[:, None], attention_mask=mask, position_ids=next_pos[:, None],
+                    cache=cache, use_cache=True)
+        next_pos = next_pos + 1
+    return generated
 
 
 def chat(
