@@ -337,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--few-shot", type=int, help="worked examples in the base's few-shot prompt")
     p.add_argument("--max-new-tokens", type=int)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--compare", nargs="+", help="other bases, evaluated few-shot on the same items")
+    p.add_argument("--compare", nargs="*", metavar="BASE",
+                   help="other bases, evaluated few-shot on the same items (default: the recipe's; "
+                   "a bare --compare evaluates none)")
     p.add_argument("--samples", type=int, default=1, help="completions per item (k > 1: pass@k, majority vote)")
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
     p.add_argument("--seed", type=int, default=0)

@@ -703,8 +703,7 @@ def _reproduce_command(target: str, settings: dict[str, Any]) -> str:
         argv += [flag, str(settings[key])]
     if settings["samples"] > 1:
         argv += ["--temperature", str(settings["temperature"])]
-    if settings["compare"]:
-        argv += ["--compare", *settings["compare"]]
+    argv += ["--compare", *settings["compare"]]  # bare: none (the recipe's default would add some)
     if settings["base_path"]:
         argv += ["--base-path", settings["base_path"]]
     if not settings["include_base"]:
