@@ -29,17 +29,7 @@ from srmzoo.evaluation import (  # noqa: E402
 )
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat  # noqa: E402
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a CPU shared with a training run two
-    threads spin against each other (measured: 10 tok/s with 2 threads, 300 with 1)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------------------------------------ statistics

@@ -7,12 +7,13 @@ import torch
 
 from srmzoo.generation import GenerationStats, generate, greedy_decode
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @pytest.fixture(scope="module")
 def tiny(tiny_base_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.set_num_threads(1)
     model = AutoModelForCausalLM.from_pretrained(tiny_base_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
     tokenizer.padding_side = "left"

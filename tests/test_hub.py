@@ -37,15 +37,7 @@ ADAPTER_FILES = {
 RECORDS = {"recipe.yaml", "metrics.jsonl", "loss_curve.png", "train_summary.json"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from a second thread on a CPU shared with other work."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(autouse=True)

@@ -20,15 +20,7 @@ from srmzoo.reasoner import Reasoner, Solution  # noqa: E402
 from srmzoo.recipe import recipe_paths  # noqa: E402
 from srmzoo.registry import entries, get_entry  # noqa: E402
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ pipeline_tag, and a ``model-index`` with each evaluation's accuracy, n and split
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -22,7 +21,7 @@ from typing import Any
 
 from .domain import get_domain
 from .errors import SrmzooError
-from .evaluation import ADAPTER_WEIGHTS_FILE, read_adapter_meta
+from .evaluation import ADAPTER_WEIGHTS_FILE, _sha256_file, read_adapter_meta
 from .prompting import PromptFormat
 from .registry import card_dir
 
@@ -46,14 +45,6 @@ def _template_path() -> Path:
     return path if path.is_file() else TEMPLATE
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _run_file(adapter_dir: Path, name: str) -> Path | None:
     """A run artifact beside the adapter (the store) or one level up (a run directory)."""
     for path in (adapter_dir / name, adapter_dir.parent / name):
@@ -70,7 +61,7 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
     of another adapter are skipped with a warning, so a card never shows figures it did not earn.
     """
     meta = read_adapter_meta(adapter_dir)
-    weights = _sha256(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    weights = _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
     entry = meta.get("entry") or adapter_dir.name
     folders = search if search is not None else [adapter_dir / "eval", card_dir(entry)]
     found: dict[str, dict[str, Any]] = {}
@@ -301,7 +292,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         base_note=_base_note(meta),
         evals=[_eval_section(r) for r in evals.values()],
         training_line=training_line,
-        recipe_path=recipe.get("source") or f"recipes/{_recipe_folder(domain.name)}/{entry}.yaml",
+        recipe_path=_recipe_path(entry),
         recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
         data_section=_data_section(entry, domain.name),
         limitations=_limitations(domain.name, meta, evals),
@@ -309,13 +300,14 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
     )
 
 
-def _recipe_folder(domain_name: str) -> str:
-    from .registry import entries
+def _recipe_path(entry: str) -> str:
+    """The shipped recipe that reproduces ``entry``, as a path relative to the repo (else the name)."""
+    from .recipe import recipe_paths
 
-    for e in entries().values():
-        if e.domain == domain_name and e.recipe.source:
-            return Path(e.recipe.source).parent.name
-    return domain_name
+    for path in recipe_paths():
+        if path.stem == entry:
+            return f"recipes/{path.parent.name}/{path.name}"
+    return entry
 
 
 def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: str | None = None) -> Path:
