@@ -169,6 +169,19 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     return data
 
 
+def _tools_note(tools: tuple[str, ...]) -> str:
+    if not tools:
+        return ""
+    return (
+        f"**This entry calls tools ({', '.join(tools)}).** It writes each computation as `<<expression>>` and "
+        "expects the result to follow (`<<70 - 56>> = 14`): srmzoo's reasoner (`load`, `srmzoo solve`, "
+        "`srmzoo eval`) answers every call the moment it closes, with an exact calculator that never runs "
+        "model text (`srmzoo.tools`). Plain `generate` above lets the model do its own arithmetic, which is the "
+        "`adapter, no tools` row of the evaluation; to get the tool row, stop at `>>`, append "
+        "` = <result>` and continue."
+    )
+
+
 def _base_note(meta: dict[str, Any]) -> str:
     base = meta["base"]
     if str(base.get("format", "")).startswith("gguf"):
@@ -290,6 +303,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         system_prompt=fmt.system_prompt or "",
         max_new_tokens=max_new,
         base_note=_base_note(meta),
+        tools_note=_tools_note(fmt.tools),
         evals=[_eval_section(r) for r in evals.values()],
         training_line=training_line,
         recipe_path=_recipe_path(entry),

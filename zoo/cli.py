@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="evaluate an adapter against its base (zero/few-shot) on the same held-out items",
         description="Evaluate a trained adapter, its base zero-shot and few-shot, and comparison bases on the same "
-        "held-out items with the domain's verifier; accuracy with 95%% Wilson intervals, per-family tables, "
+        "held-out items with the domain's verifier; accuracy with 95% Wilson intervals, per-family tables, "
         "pass@k and majority vote with --samples. Defaults come from the entry's recipe (eval section).",
     )
     p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store (e.g. math-135m)")
@@ -419,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="re-run an entry's committed eval and compare (exit 1 if outside the CIs)",
                        description="Re-run the evaluation a model card reports (model_cards/<entry>/results_<split>"
                        ".json, same items and settings) on the entry's adapter, or with --train on a freshly trained "
-                       "one, and print expected vs got with 95%% intervals. Exit 1 when a figure falls outside.")
+                       "one, and print expected vs got with 95% intervals. Exit 1 when a figure falls outside.")
     p.add_argument("entry", help="zoo entry name, e.g. math-135m")
     p.add_argument("--train", action="store_true", help="train the recipe first (into --run-dir) and evaluate that")
     p.add_argument("--split", action="append", choices=["test", "ood"], help="split(s) to re-run (default: all committed)")

@@ -29,7 +29,7 @@ import shlex
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -177,6 +177,8 @@ class EvalReport:
         pass_at_k: with ``samples > 1``, unbiased pass@k for k = ``samples``.
         majority_accuracy: with ``samples > 1``, accuracy of the majority-voted answer.
         verifier_errors: completions whose verifier raised (counted as unverifiable, and logged).
+        tools: tools whose calls generation answered (empty: none).
+        tool_calls, tool_failures: calls answered, and those the tool could not answer (``?``).
         new_tokens, tokens_per_second, generation_seconds: generation throughput.
         wall_seconds: the whole evaluation, verification included.
         records: per-item records (id, family, question, gold, completions, predicted, verdicts).
@@ -200,6 +202,9 @@ class EvalReport:
     majority_ci_low: float | None = None
     majority_ci_high: float | None = None
     verifier_errors: int = 0
+    tools: list[str] = field(default_factory=list)
+    tool_calls: int = 0
+    tool_failures: int = 0
     new_tokens: int = 0
     tokens_per_second: float = 0.0
     generation_seconds: float = 0.0
@@ -577,6 +582,7 @@ def evaluate(
         progress=progress,
         stats=stats,
         stop_strings=PLAIN_FORMAT_STOPS if prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else None,
+        tools=prompt_format.tools,
     )
     if len(outputs) != len(examples) or any(len(o) != samples for o in outputs):
         raise RuntimeError(
@@ -644,6 +650,9 @@ def evaluate(
         samples=samples,
         temperature=temperature if sampling else None,
         verifier_errors=verifier_errors,
+        tools=list(prompt_format.tools),
+        tool_calls=stats.tool_calls,
+        tool_failures=stats.tool_failures,
         new_tokens=stats.new_tokens,
         tokens_per_second=stats.tokens_per_second,
         generation_seconds=stats.seconds,
@@ -777,7 +786,8 @@ def run_eval(
 
     Models are evaluated one at a time, each freed before the next loads: the base zero-shot and the
     base few-shot (the adapter switched off, so the base's weights are the very ones under the adapter),
-    the adapter with its saved prompt format, then each ``compare`` base few-shot. Writes
+    the adapter with its saved prompt format (an adapter trained with tools: with them, then again without,
+    doing its own arithmetic), then each ``compare`` base few-shot. Writes
     ``results_<split>.json`` and ``samples_<split>.jsonl`` and prints the side-by-side table.
 
     Args:
@@ -875,6 +885,8 @@ def run_eval(
                 )
     merged = merge_for_generation(model)
     run(model, tokenizer, adapter_format, f"{entry} (adapter)", "adapter")
+    if adapter_format.tools:  # the same adapter doing its own arithmetic: what the tools are worth
+        run(model, tokenizer, replace(adapter_format, tools=()), f"{entry} (adapter)", "adapter, no tools")
     del model, tokenizer
     _release_memory()
 

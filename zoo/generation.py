@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .prompting import PromptFormat
+from .tools import ToolCaller, tool_logits_processor
 
 __all__ = ["GenerationStats", "chat", "generate"]
 
@@ -22,6 +23,8 @@ class GenerationStats:
     prompts: int = 0
     new_tokens: int = 0
     seconds: float = 0.0
+    tool_calls: int = 0
+    tool_failures: int = 0
 
     @property
     def tokens_per_second(self) -> float:
@@ -42,6 +45,7 @@ def generate(
     progress: bool = False,
     stats: GenerationStats | None = None,
     stop_strings: Sequence[str] | None = None,
+    tools: Sequence[str] = (),
 ) -> list[list[str]]:
     """Complete rendered prompts in batches; returns, per prompt, its ``num_return_sequences`` completions.
 
@@ -49,6 +53,10 @@ def generate(
     from the right), and returned in the caller's order. Special tokens are stripped from the output.
     A sequence stops at the end-of-turn token or, when given, at any of ``stop_strings`` (kept in the
     output); a batch ends when all its sequences have stopped.
+
+    With ``tools`` (names from :data:`srmzoo.tools.TOOLS`), each call the model writes (``<<expr>>``) is
+    answered as soon as it closes: the result's tokens are forced into the sequence (they count towards
+    ``max_new_tokens``), greedy and sampled alike.
     """
     import torch
     from tqdm.auto import tqdm
@@ -61,6 +69,7 @@ def generate(
     sample_kwargs = {"temperature": temperature, "top_p": top_p} if do_sample else {}
     if stop_strings:
         sample_kwargs |= {"stop_strings": list(stop_strings), "tokenizer": tokenizer}
+    caller = ToolCaller(tokenizer, tools) if tools else None
     started = time.perf_counter()
     bar = tqdm(total=len(prompts), desc="generating", unit="prompt", disable=not progress)
     try:
@@ -71,12 +80,16 @@ def generate(
             ).to(device)
             with torch.inference_mode():
                 if do_sample or num_return_sequences > 1:
+                    processors = (
+                        [tool_logits_processor(caller, batch["input_ids"].shape[1])] if caller else []
+                    )
                     out = model.generate(
                         **batch,
                         max_new_tokens=max_new_tokens,
                         do_sample=do_sample,
                         num_return_sequences=num_return_sequences,
                         pad_token_id=tokenizer.pad_token_id,
+                        logits_processor=processors or None,
                         **sample_kwargs,
                     )
                     new = out[:, batch["input_ids"].shape[1] :].tolist()
@@ -85,6 +98,7 @@ def generate(
                     new = greedy_decode(
                         model, batch["input_ids"], batch["attention_mask"], max_new_tokens=max_new_tokens,
                         eos_token_ids=_eos_ids(model, tokenizer), stop_strings=stop_strings, tokenizer=tokenizer,
+                        tool_caller=caller,
                     )
             if stats is not None:
                 stats.new_tokens += sum(len(row) for row in new)
@@ -100,6 +114,9 @@ def generate(
     if stats is not None:
         stats.prompts += len(prompts)
         stats.seconds += time.perf_counter() - started
+        if caller is not None:
+            stats.tool_calls += caller.calls
+            stats.tool_failures += caller.failed
     return results
 
 
@@ -121,6 +138,7 @@ def greedy_decode(
     eos_token_ids: Sequence[int],
     stop_strings: Sequence[str] | None = None,
     tokenizer: Any = None,
+    tool_caller: ToolCaller | None = None,
 ) -> list[list[int]]:
     """Greedy decoding with a KV cache that drops each sequence from the batch as soon as it ends.
 
@@ -130,6 +148,9 @@ def greedy_decode(
     leaves the batch, and its rows of the cache go with it (``Cache.batch_select_indices``), so the cost
     follows the tokens actually generated. Positions are counted past each row's left padding, as
     ``generate`` does, so the outputs are ``generate``'s greedy outputs.
+
+    A ``tool_caller`` answers tool calls: the tokens it returns after a sequence's token are fed to that
+    sequence, one per step, in place of its argmax.
 
     Returns, per input row, its new token ids (the end token included when it stopped on one).
     """
@@ -147,14 +168,20 @@ def greedy_decode(
     eos = torch.tensor(list(eos_token_ids), dtype=torch.long, device=input_ids.device)
     generated: list[list[int]] = [[] for _ in range(rows)]
     longest = max((len(s) for s in stop_strings or ()), default=0)
+    forced: dict[int, list[int]] = {}
     for step in range(max_new_tokens):
         token = out.logits[:, -1, :].float().argmax(-1)
+        for j, row in enumerate(alive.tolist()):
+            if forced.get(row):
+                token[j] = forced[row].pop(0)
         done = torch.isin(token, eos)
         for j, (row, tok) in enumerate(zip(alive.tolist(), token.tolist(), strict=True)):
             generated[row].append(tok)
             if longest and not done[j]:
                 tail = tokenizer.decode(generated[row][-longest - 8 :], skip_special_tokens=True)
                 done[j] = any(stop in tail for stop in stop_strings)
+            if tool_caller is not None and not done[j] and not forced.get(row):
+                forced[row] = tool_caller.after(generated[row])
         if step == max_new_tokens - 1 or bool(done.all()):
             break
         if bool(done.any()):

@@ -201,6 +201,18 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     manifest["splits"] = {split: _split_record(domain, requests[split], data[split]) for split in requests}
     manifest["overlap"] = {split: _overlap(data["train"], data[split]) for split in requests if split != "train"}
     manifest["how_splits_are_disjoint"] = domain.split_policy
+    if recipe.data.tools:
+        from .tools import annotate, calls
+
+        n_calls = sum(len(calls(annotate(e.solution, recipe.data.tools))) for e in data["train"])
+        manifest["training_traces"] = {
+            "tools": list(recipe.data.tools),
+            "rewrite": "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator "
+            "reproduces exactly (same text) becomes `<<a op b>> = c`; the split digests above are of the "
+            "unrewritten examples",
+            "train_calls": n_calls,
+            "train_examples_with_calls": sum(bool(calls(annotate(e.solution, recipe.data.tools))) for e in data["train"]),
+        }
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return manifest
 

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import SrmzooError
+from .errors import SrmzooError, UnknownNameError
+from .tools import check_tools
 
 __all__ = ["PLAIN_CHAT_TEMPLATE", "PROMPT_FILE", "PromptFormat"]
 
@@ -45,6 +46,7 @@ class PromptFormat:
         chat_template: Jinja template (the base's own, or :data:`PLAIN_CHAT_TEMPLATE`).
         system_prompt: instruction sent as the system turn; None sends none.
         few_shot: worked examples as (user, assistant) pairs placed before the question.
+        tools: tools the model was trained to call (:mod:`srmzoo.tools`); generation answers their calls.
 
     >>> fmt = PromptFormat(chat_template=PLAIN_CHAT_TEMPLATE, system_prompt="Be brief.")
     >>> fmt.messages("2+2?")
@@ -54,6 +56,7 @@ class PromptFormat:
     chat_template: str
     system_prompt: str | None = None
     few_shot: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    tools: tuple[str, ...] = ()
 
     def messages(self, question: str) -> list[dict[str, str]]:
         """The conversation for one question: system turn, few-shot turns, then the question."""
@@ -82,6 +85,7 @@ class PromptFormat:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["few_shot"] = [list(pair) for pair in self.few_shot]
+        data["tools"] = list(self.tools)
         return data
 
     def save(self, directory: str | Path) -> Path:
@@ -100,7 +104,13 @@ class PromptFormat:
                 chat_template=data["chat_template"],
                 system_prompt=data.get("system_prompt"),
                 few_shot=tuple(tuple(pair) for pair in data.get("few_shot", [])),
+                tools=check_tools(data.get("tools", [])),
             )
+        except UnknownNameError as err:
+            raise SrmzooError(
+                f"{path} needs a tool this srmzoo does not have: {err.message}",
+                hint="upgrade srmzoo (pip install -U srmzoo)",
+            ) from None
         except FileNotFoundError:
             raise SrmzooError(
                 f"no prompt format at {path}", hint="the adapter was not saved by srmzoo; retrain or copy the file"

@@ -104,9 +104,11 @@ class Reasoner:
         temperature: float = 0.7,
         num_return_sequences: int = 1,
         progress: bool = False,
+        tools: bool = True,
     ) -> list[list[str]]:
         """Completions for one or many problems (greedy by default): per problem, a list of
-        ``num_return_sequences`` completions."""
+        ``num_return_sequences`` completions. An entry trained with tools (``prompt_format.tools``) has its
+        tool calls answered unless ``tools=False``."""
         from .generation import generate
 
         if isinstance(problems, str):
@@ -121,6 +123,7 @@ class Reasoner:
             temperature=temperature,
             num_return_sequences=num_return_sequences,
             progress=progress,
+            tools=self.prompt_format.tools if tools else (),
         )
 
     def chat(self, message: str, *, max_new_tokens: int = 256) -> str:
@@ -128,12 +131,20 @@ class Reasoner:
         return self.generate(message, max_new_tokens=max_new_tokens)[0][0]
 
     def solve(
-        self, problem: str, *, samples: int = 1, temperature: float = 0.7, max_new_tokens: int = 256
+        self,
+        problem: str,
+        *,
+        samples: int = 1,
+        temperature: float = 0.7,
+        max_new_tokens: int = 256,
+        tools: bool = True,
     ) -> Solution:
         """Reason about ``problem`` and parse the final answer.
 
         With ``samples > 1`` it samples that many completions and answers by majority vote over their
         parsed answers (self-consistency); the returned ``completion`` is one that gave that answer.
+        An entry trained with tools calls them (e.g. ``<<70 - 56>> = 14``: the reasoner wrote ``14``) unless
+        ``tools=False``.
         """
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise SrmzooError(f"samples must be a positive integer, got {samples!r}", hint="e.g. samples=5")
@@ -143,6 +154,7 @@ class Reasoner:
             do_sample=samples > 1,
             temperature=temperature,
             num_return_sequences=samples,
+            tools=tools,
         )[0]
         answers = [self.domain.extract_answer(o) for o in outs]
         votes = Counter(a for a in answers if a is not None)

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from .errors import SrmzooError, UnknownNameError
+from .tools import check_tools
 
 __all__ = [
     "DataConfig",
@@ -85,6 +86,8 @@ class DataConfig:
         system_prompt: the system prompt the entry trains and infers with (saved with the adapter); null
             means the domain's own. A trained entry needs less instruction than a prompted base, and every
             prompt token is paid for in training and at inference.
+        tools: tools the entry learns to call (``calculator``): the worked solutions are rewritten with
+            calls (:func:`srmzoo.tools.annotate`) and generation answers them (:mod:`srmzoo.tools`).
     """
 
     train_size: int = 2000
@@ -92,6 +95,7 @@ class DataConfig:
     seed: int = 0
     max_length: int = 512
     system_prompt: str | None = None
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,10 @@ class Recipe:
         srmzoo.errors.SrmzooError: <dict>: train.lr: expected float, got str 'fast'
         """
         recipe = _build(cls, data, source, "")
+        try:
+            check_tools(recipe.data.tools)
+        except UnknownNameError as err:
+            raise SrmzooError(f"{source}: data.tools: {err.message}", hint=err.hint) from None
         return dataclasses.replace(recipe, source=source)
 
 

@@ -155,7 +155,7 @@ def get_entry(name: str) -> ZooEntry:
     >>> get_entry("math-13m")
     Traceback (most recent call last):
     ...
-    srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-7b, medical-135m?
+    srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-135m-tools, math-7b?
       hint: see `srmzoo list` for every entry
     """
     known = entries()

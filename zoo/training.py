@@ -29,7 +29,7 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from .domain import Example, get_domain
 from .errors import SrmzooError
 from .prompting import PromptFormat
 from .recipe import Recipe
+from .tools import annotate
 
 __all__ = [
     "ADAPTER_META_FILE",
@@ -72,7 +73,8 @@ def build_prompt_format(recipe: Recipe, tokenizer: Any) -> PromptFormat:
     """The prompt format an entry trains and infers with: the base's template + the recipe's system prompt
     (``data.system_prompt``), else the domain's."""
     system_prompt = recipe.data.system_prompt or get_domain(recipe.domain).system_prompt
-    return PromptFormat.for_tokenizer(tokenizer, system_prompt=system_prompt or None)
+    fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=system_prompt or None)
+    return replace(fmt, tools=tuple(recipe.data.tools))
 
 
 def tokenize_examples(
@@ -82,15 +84,17 @@ def tokenize_examples(
 
     The completion is what the template renders after the prompt when the assistant turn is added; a
     template that renders the prompt differently once an answer follows (some strip reasoning from
-    past turns) cannot keep the train/inference contract and is refused.
+    past turns) cannot keep the train/inference contract and is refused. With ``prompt_format.tools`` the
+    solutions are trained with their tool calls written in (:func:`srmzoo.tools.annotate`).
     """
     rows: list[dict[str, list[int]]] = []
     dropped = 0
     for ex in examples:
+        solution = annotate(ex.solution, prompt_format.tools) if prompt_format.tools else ex.solution
         messages = prompt_format.messages(ex.question)
         prompt = prompt_format.render(tokenizer, messages, add_generation_prompt=True)
         full = prompt_format.render(
-            tokenizer, [*messages, {"role": "assistant", "content": ex.solution}], add_generation_prompt=False
+            tokenizer, [*messages, {"role": "assistant", "content": solution}], add_generation_prompt=False
         )
         if not full.startswith(prompt):
             raise SrmzooError(
@@ -99,7 +103,7 @@ def tokenize_examples(
                 hint="use a template whose generation prompt is a prefix of the full conversation",
             )
         completion = full[len(prompt) :]
-        if ex.solution not in completion:
+        if solution not in completion:
             raise SrmzooError(
                 "the chat template alters the assistant's text (e.g. strips <think> reasoning), so the "
                 "reasoning would not be trained on",

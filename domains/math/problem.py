@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from srmzoo.tools import format_number
+
 __all__ = ["NAMES", "Problem", "fmt", "pick_name", "solution_text"]
 
 NAMES = (
@@ -53,14 +55,7 @@ def fmt(x: Fraction | int) -> str:
     >>> fmt(Fraction(84)), fmt(Fraction(5, 2)), fmt(Fraction(-3, 8)), fmt(Fraction(2, 3))
     ('84', '2.5', '-0.375', '2/3')
     """
-    x = Fraction(x)
-    if x.denominator == 1:
-        return str(x.numerator)
-    scaled = x * 10_000
-    if scaled.denominator == 1:
-        whole, frac = divmod(abs(scaled.numerator), 10_000)
-        return f"{'-' if x < 0 else ''}{whole}.{frac:04d}".rstrip("0")
-    return f"{x.numerator}/{x.denominator}"
+    return format_number(Fraction(x))
 
 
 def solution_text(steps: Sequence[str], answer: str) -> str:

@@ -1,0 +1,169 @@
+"""Tool-augmented reasoning: the calculator, the traces that call it, and calls answered during decoding."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+from srmzoo.domain import get_domain
+from srmzoo.errors import SrmzooError
+from srmzoo.generation import GenerationStats, generate
+from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PROMPT_FILE, PromptFormat
+from srmzoo.recipe import Recipe
+from srmzoo.tools import ToolCaller, ToolError, annotate, calculate, calls, run_call, strip_calls
+from srmzoo.training import tokenize_examples
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("2 + 3 × 4", "14"),
+        ("(2 + 3) × 4", "20"),
+        ("20 - 6 - 4", "10"),  # left to right
+        ("48 ÷ 4 ÷ 2", "6"),
+        ("2 ^ 3 ^ 2", "512"),  # right-associative
+        ("-21 + 19", "-2"),
+        ("-(-(-3))", "-3"),
+        ("12/11 - 6/11", "6/11"),
+        ("1/3 + 1/6", "0.5"),
+        ("2 ^ -2", "0.25"),
+        ("57 / 1.753^2", "57000000/3073009"),  # not a terminating decimal: stays an exact fraction
+        ("sqrt(16/9)", "4/3"),
+        ("0.1 + 0.2", "0.3"),  # exact, not binary floating point
+    ],
+)
+def test_calculator_is_exact(expr, value):
+    assert calculate(expr) == value
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os').system('id')",
+        "open('/etc/passwd').read()",
+        "9 ^ 9 ^ 9",  # exponent far beyond the limit: refused before it is computed
+        "10 ^ 12 × 10 ^ 12",  # past 10**15
+        "1 / 0",
+        "0 ^ -1",
+        "sqrt(-4)",
+        "(((2)",
+        "2 +",
+        "",
+        "3 x 4",
+        "1" * 300,
+        "(" * 150 + "1" + ")" * 150,  # deep nesting: too long, refused before any recursion
+        "2 ** 3",
+    ],
+)
+def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
+    with pytest.raises(ToolError):
+        calculate(expr)
+    assert run_call(expr) == "?"
+
+
+@pytest.mark.parametrize("domain", ["math", "healthcare", "science"])
+def test_annotated_traces_only_add_call_brackets_and_every_call_agrees_with_the_calculator(domain):
+    examples = get_domain(domain).examples("train", 150, seed=1)
+    n_calls = 0
+    for ex in examples:
+        text = annotate(ex.solution)
+        assert strip_calls(text) == ex.solution
+        for expr, result in calls(text):
+            assert calculate(expr) == result, (ex.id, expr, result)
+            n_calls += 1
+        assert text.count("<<") == text.count(">>") == len(calls(text))
+    if domain == "math":  # most of math's computations become calls (fractions' unreduced steps do not)
+        total = sum(len(re.findall(r" = ", ex.solution)) for ex in examples)
+        assert n_calls / total > 0.6
+
+
+def test_tokenized_training_examples_carry_the_calls(tiny_base_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    examples = get_domain("math").examples("train", 8, seed=0)
+    fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt="Solve.")
+    plain, _ = tokenize_examples(examples, tokenizer, fmt, 512)
+    tooled, _ = tokenize_examples(examples, tokenizer, PromptFormat(fmt.chat_template, "Solve.", tools=("calculator",)), 512)
+    texts = [tokenizer.decode(r["input_ids"]) for r in tooled]
+    assert sum("<<" in t for t in texts) >= 6
+    assert not any("<<" in tokenizer.decode(r["input_ids"]) for r in plain)
+
+
+def test_recipe_and_prompt_format_validate_tool_names(tmp_path):
+    base = {"name": "x", "domain": "math", "model": {"base": "smollm2-135m-instruct"}}
+    assert Recipe.from_dict({**base, "data": {"tools": ["calculator"]}}).data.tools == ("calculator",)
+    with pytest.raises(SrmzooError, match=r"data.tools: unknown tool 'calculater'; did you mean: calculator"):
+        Recipe.from_dict({**base, "data": {"tools": ["calculater"]}})
+
+    fmt = PromptFormat(PLAIN_CHAT_TEMPLATE, "Solve.", tools=("calculator",))
+    fmt.save(tmp_path)
+    assert PromptFormat.load(tmp_path) == fmt
+    data = json.loads((tmp_path / PROMPT_FILE).read_text())
+    data.pop("tools")  # formats saved before tools existed load as tool-free
+    (tmp_path / PROMPT_FILE).write_text(json.dumps(data))
+    assert PromptFormat.load(tmp_path).tools == ()
+    (tmp_path / PROMPT_FILE).write_text(json.dumps({**data, "tools": ["web_search"]}))
+    with pytest.raises(SrmzooError, match="needs a tool this srmzoo does not have.*web_search"):
+        PromptFormat.load(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_base_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_base_dir)
+
+
+def test_tool_caller_answers_a_call_right_after_it_closes_and_only_once(tokenizer):
+    caller = ToolCaller(tokenizer, ["calculator"])
+    ids = tokenizer.encode("The price changed by <<70 - 56>>", add_special_tokens=False)
+    for cut in range(1, len(ids)):  # no answer before the call closes
+        assert caller.after(ids[:cut]) == []
+    forced = caller.after(ids)
+    assert tokenizer.decode(forced) == " = 14"
+    assert caller.after(ids + forced) == []  # answered: nothing more to force
+    assert caller.after(ids + forced + tokenizer.encode(". So <<14 × 3>>", add_special_tokens=False)) == (
+        tokenizer.encode(" = 42", add_special_tokens=False)
+    )
+    bad = tokenizer.encode("so <<open('x')>>", add_special_tokens=False)
+    assert tokenizer.decode(caller.after(bad)) == " = ?"
+    assert (caller.calls, caller.failed) == (3, 1)
+    assert caller.after(tokenizer.encode("x >> 2 and a -> b", add_special_tokens=False)) == []
+
+
+class _ScriptedCaller(ToolCaller):
+    """Forces " = 12" after a sequence's third token (a random tiny model never writes a call itself)."""
+
+    def after(self, generated):
+        if len(generated) == 3:
+            self.calls += 1
+            return self.tokenizer.encode(" = 12", add_special_tokens=False)
+        return []
+
+
+@pytest.mark.parametrize("sampling", [False, True])
+def test_forced_tool_tokens_enter_every_sequence_greedy_and_sampled(tiny_base_dir, tokenizer, monkeypatch, sampling):
+    from transformers import AutoModelForCausalLM
+
+    import srmzoo.generation as generation
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_base_dir).eval()
+    monkeypatch.setattr(generation, "ToolCaller", _ScriptedCaller)
+    prompts = ["What is 2 + 2?", "Hi", "Count: 1, 2, 3,"]
+    stats = GenerationStats()
+    torch.manual_seed(0)
+    out = generate(model, tokenizer, prompts, max_new_tokens=10, batch_size=3, do_sample=sampling,
+                   num_return_sequences=2 if sampling else 1, tools=["calculator"], stats=stats)
+    for completions in out:
+        assert len(completions) == (2 if sampling else 1)
+        for text in completions:
+            assert " = 12" in text, text
+    assert stats.tool_calls == 3 * (2 if sampling else 1)
+    plain = generate(model, tokenizer, prompts[:1], max_new_tokens=10, batch_size=1)
+    assert " = 12" not in plain[0][0]

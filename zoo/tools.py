@@ -1,0 +1,364 @@
+r"""Tool-augmented reasoning: the model writes a computation, the reasoner computes it.
+
+Most errors of a 135M reasoner are arithmetic inside otherwise right steps ("19 + 13 = 32"). With a tool,
+the model writes the expression in a call and the reasoner writes the result::
+
+    The price changed by <<70 - 56>> = 14.
+
+The model generates ``<<70 - 56>>``; as soon as ``>>`` closes the call, the reasoner evaluates the
+expression with :func:`calculate` and forces the tokens of `` = 14`` into the sequence, then the model goes
+on. The result is part of the text the model reads next, exactly as in training, where the traces carry
+the same calls (:func:`annotate` rewrites a domain's worked solutions, checking every call it writes).
+
+The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``), never ``eval``:
+model text is hostile input. Expressions that are too long, too large or malformed give ``?`` as result.
+
+>>> annotate("Take away the gap: 80 - 28 = 52.\nZoe is 52 ÷ 2 = 26.")
+'Take away the gap: <<80 - 28>> = 52.\nZoe is <<52 ÷ 2>> = 26.'
+>>> strip_calls("The price changed by <<70 - 56>> = 14.")
+'The price changed by 70 - 56 = 14.'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+from .errors import SrmzooError, UnknownNameError
+
+__all__ = [
+    "CALL_CLOSE",
+    "CALL_OPEN",
+    "TOOLS",
+    "ToolCaller",
+    "ToolError",
+    "annotate",
+    "calculate",
+    "check_tools",
+    "format_number",
+    "strip_calls",
+]
+
+CALL_OPEN, CALL_CLOSE = "<<", ">>"
+UNKNOWN_RESULT = "?"
+MAX_EXPRESSION_CHARS = 200
+MAX_MAGNITUDE = 10**15
+MAX_EXPONENT = 12
+
+
+class ToolError(ValueError):
+    """A tool call the tool cannot answer (malformed, too large, division by zero)."""
+
+
+def format_number(x: Fraction | int | float) -> str:
+    """An exact number as the solutions write it: an integer, a short decimal, or ``a/b`` in lowest terms.
+
+    Decimals are used only when they terminate within four places (so an exact value is never rounded);
+    anything else stays a fraction. Floats (from ``sqrt``) are rounded to four decimals.
+
+    >>> format_number(Fraction(84)), format_number(Fraction(5, 2)), format_number(Fraction(-3, 8))
+    ('84', '2.5', '-0.375')
+    >>> format_number(Fraction(2, 3)), format_number(math.sqrt(2))
+    ('2/3', '1.4142')
+    """
+    if isinstance(x, float):
+        text = f"{x:.4f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    x = Fraction(x)
+    if x.denominator == 1:
+        return str(x.numerator)
+    scaled = x * 10_000
+    if scaled.denominator == 1:
+        whole, frac = divmod(abs(scaled.numerator), 10_000)
+        return f"{'-' if x < 0 else ''}{whole}.{frac:04d}".rstrip("0")
+    return f"{x.numerator}/{x.denominator}"
+
+
+# ---------------------------------------------------------------------------------------------- calculator
+
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt)|([-+×÷*/^()]))")
+_OPS = {"×": "*", "÷": "/"}
+
+
+def _tokens(expr: str) -> list[str]:
+    tokens, pos = [], 0
+    expr = expr.rstrip()
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if not m:
+            raise ToolError(f"unexpected {expr[pos:].strip()[:10]!r}")
+        tokens.append(m.group(1) or m.group(2) or _OPS.get(m.group(3), m.group(3)))
+        pos = m.end()
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/) power)*``,
+    ``power := unary (^ power)?``, ``unary := -unary | atom``, ``atom := number | (expr) | sqrt(expr)``."""
+
+    def __init__(self, tokens: list[str]):
+        self.tokens, self.i = tokens, 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise ToolError(f"expected {expected or 'a number'}, got {tok or 'the end'}")
+        self.i += 1
+        return tok
+
+    def expr(self) -> Fraction | float:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            value = _check(value + self.term() if op == "+" else value - self.term())
+        return value
+
+    def term(self) -> Fraction | float:
+        value = self.power()
+        while self.peek() in ("*", "/"):
+            op = self.take()
+            right = self.power()
+            if op == "/" and right == 0:
+                raise ToolError("division by zero")
+            value = _check(value * right if op == "*" else value / right)
+        return value
+
+    def power(self) -> Fraction | float:
+        base = self.unary()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exponent = self.power()
+        if exponent != int(exponent) or abs(exponent) > MAX_EXPONENT:
+            raise ToolError(f"exponent {exponent} is not a small integer")
+        if base == 0 and exponent < 0:
+            raise ToolError("division by zero")
+        return _check(base ** int(exponent))
+
+    def unary(self) -> Fraction | float:
+        if self.peek() == "-":
+            self.take()
+            return -self.unary()
+        return self.atom()
+
+    def atom(self) -> Fraction | float:
+        tok = self.take()
+        if tok == "(":
+            value = self.expr()
+            self.take(")")
+            return value
+        if tok == "sqrt":
+            self.take("(")
+            value = self.expr()
+            self.take(")")
+            if value < 0:
+                raise ToolError("square root of a negative number")
+            exact = Fraction(value)
+            num, den = math.isqrt(exact.numerator), math.isqrt(exact.denominator)
+            if num * num == exact.numerator and den * den == exact.denominator:
+                return Fraction(num, den)
+            return math.sqrt(value)
+        if tok[0].isdigit():
+            return _check(Fraction(tok))
+        raise ToolError(f"unexpected {tok!r}")
+
+
+def _check(value: Fraction | float) -> Fraction | float:
+    if abs(value) > MAX_MAGNITUDE or (isinstance(value, Fraction) and value.denominator > MAX_MAGNITUDE):
+        raise ToolError("number too large")
+    return value
+
+
+def calculate(expr: str) -> str:
+    """Evaluate an arithmetic expression exactly and format the result with :func:`format_number`.
+
+    >>> calculate("7 + 3 × (12 - 4) ÷ 6"), calculate("(13 × 17)/(10 × 11)"), calculate("sqrt(144.8 * 76.5 / 3600)")
+    ('11', '221/110', '1.7541')
+    >>> calculate("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: unexpected "__import__"
+    >>> calculate("9 ^ 9 ^ 9")
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: exponent 387420489 is not a small integer
+
+    Raises:
+        ToolError: malformed, longer than 200 characters, a number beyond 10**15, division by zero.
+    """
+    if len(expr) > MAX_EXPRESSION_CHARS:
+        raise ToolError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    parser = _Parser(_tokens(expr))
+    if not parser.tokens:
+        raise ToolError("empty expression")
+    value = parser.expr()
+    if parser.peek() is not None:
+        raise ToolError(f"unexpected {parser.peek()!r}")
+    return format_number(value)
+
+
+TOOLS: dict[str, Callable[[str], str]] = {"calculator": calculate}
+
+
+def check_tools(names: Sequence[str]) -> tuple[str, ...]:
+    """Validate tool names (recipe, prompt format); returns them as a tuple."""
+    for name in names:
+        if name not in TOOLS:
+            raise UnknownNameError("tool", name, TOOLS, hint=f"known tools: {', '.join(sorted(TOOLS))}")
+    return tuple(names)
+
+
+def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
+    """The result text of one call: the calculator's answer, or ``?`` when it cannot answer."""
+    if "calculator" not in tools:
+        return UNKNOWN_RESULT
+    try:
+        return calculate(expr)
+    except (ToolError, ArithmeticError, ValueError):
+        return UNKNOWN_RESULT
+
+
+# ------------------------------------------------------------------------------------------------- traces
+
+# A computation written in a trace: an arithmetic expression, " = ", a number that ends the computation.
+_EXPR_CHARS = set("0123456789.()+-×÷*/^ ")
+_RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
+_HAS_OPERATOR = re.compile(r"\d\s*[-+×÷*/^]\s*[-(\d]|^\s*sqrt")
+
+
+def annotate(solution: str, tools: Sequence[str] = ("calculator",)) -> str:
+    """Rewrite a worked solution so that each checkable computation ``a op b = c`` is a call.
+
+    Only computations whose result as written equals the calculator's (same text, not just same value) are
+    rewritten, so the trace never disagrees with what the tool will answer at inference; everything else
+    (rounded values, chained rewrites such as ``1/12 = 7/84``) stays for the model to write itself.
+    ``strip_calls(annotate(s)) == s`` always.
+
+    >>> annotate("Add 13 to both sides: 3x = 20 + 13 = 33.")
+    'Add 13 to both sides: 3x = <<20 + 13>> = 33.'
+    >>> annotate("x - 19 = -105 ÷ 5 = -21.")
+    'x - 19 = <<-105 ÷ 5>> = -21.'
+    >>> annotate("1/12 = (1 × 7)/84 = 7/84.")  # value equal, text not: left alone
+    '1/12 = (1 × 7)/84 = 7/84.'
+    """
+    if "calculator" not in tools:
+        return solution
+    out, last = [], 0
+    for eq in re.finditer(r" = ", solution):
+        start = eq.start()
+        while start > last and solution[start - 1] in _EXPR_CHARS:
+            start -= 1
+        while start < eq.start() and solution[start] in " )":
+            start += 1
+        expr = solution[start : eq.start()]
+        if start > 0 and (solution[start - 1].isalnum() or solution[start - 1] in "_<"):
+            continue
+        if not expr or expr.count("(") != expr.count(")") or not _HAS_OPERATOR.search(expr):
+            continue
+        result = _RESULT.match(solution, eq.end())
+        if not result:
+            continue
+        rest = solution[result.end() :]
+        if re.match(r"\s*[-+×÷*/^(]", rest) or re.match(r"\.\d", rest):
+            continue
+        try:
+            value = calculate(expr)
+        except (ToolError, ArithmeticError, ValueError):
+            continue
+        if value != result.group():
+            continue
+        out.append(solution[last:start] + CALL_OPEN + expr + CALL_CLOSE)
+        last = eq.start()
+    out.append(solution[last:])
+    return "".join(out)
+
+
+def strip_calls(text: str) -> str:
+    """The text without call brackets: what a reader wants to see."""
+    return text.replace(CALL_OPEN, "").replace(CALL_CLOSE, "")
+
+
+def calls(text: str) -> list[tuple[str, str]]:
+    """Every ``<<expr>> = result`` in ``text`` as ``(expr, result)``.
+
+    >>> calls("a <<2 + 3>> = 5, b <<5 × 2>> = 10.")
+    [('2 + 3', '5'), ('5 × 2', '10')]
+    """
+    return re.findall(r"<<([^<>]*)>> = (\?|-?\d+(?:\.\d+)?(?:/\d+)?)", text)
+
+
+# --------------------------------------------------------------------------------------------- generation
+
+
+class ToolCaller:
+    """Answers calls during generation: given one sequence's new token ids, the token ids to force next.
+
+    After each generated token, :meth:`after` looks at the sequence's text: when its last call has just
+    been closed (``>>`` and nothing after it but what came in the same token), it runs the call and returns
+    the tokens of `` = <result>``, which the decoder then feeds one per step instead of sampling. Decoding is
+    skipped for tokens that cannot close a call, so the cost is one dictionary look-up per token.
+    """
+
+    def __init__(self, tokenizer: Any, tools: Sequence[str]):
+        self.tokenizer = tokenizer
+        self.tools = check_tools(tools)
+        self._closes: dict[int, bool] = {}
+        self.calls = 0
+        self.failed = 0
+
+    def _may_close(self, token: int) -> bool:
+        if token not in self._closes:
+            self._closes[token] = ">" in self.tokenizer.decode([token])
+        return self._closes[token]
+
+    def after(self, generated: Sequence[int]) -> list[int]:
+        """Tokens to force after ``generated`` (this sequence's new tokens so far); empty for none."""
+        if not generated or not self._may_close(generated[-1]):
+            return []
+        text = self.tokenizer.decode(list(generated[-96:]), skip_special_tokens=True)
+        opened = text.rfind(CALL_OPEN)
+        closed = text.find(CALL_CLOSE, opened + len(CALL_OPEN)) if opened >= 0 else -1
+        if closed < 0 or text[closed + len(CALL_CLOSE) :].strip(".,;:) \n") != "":
+            return []
+        if not self.tokenizer.decode([generated[-1]]).rstrip(".,;:) \n").endswith(">"):
+            return []
+        result = run_call(text[opened + len(CALL_OPEN) : closed], self.tools)
+        self.calls += 1
+        self.failed += result == UNKNOWN_RESULT
+        return self.tokenizer.encode(f" = {result}", add_special_tokens=False)
+
+
+def tool_logits_processor(caller: ToolCaller, prompt_length: int):
+    """A ``transformers`` logits processor that forces :class:`ToolCaller`'s tokens in ``model.generate``
+    (sampling, several sequences per prompt): each row's forced tokens win with probability 1."""
+    from transformers import LogitsProcessor
+
+    class _ForceToolResults(LogitsProcessor):
+        def __init__(self) -> None:
+            self.pending: dict[int, list[int]] = {}
+
+        def __call__(self, input_ids, scores):
+            for row in range(input_ids.shape[0]):
+                queue = self.pending.get(row) or caller.after(input_ids[row, prompt_length:].tolist())
+                if queue:
+                    token, self.pending[row] = queue[0], queue[1:]
+                    scores[row, :] = -float("inf")
+                    scores[row, token] = 0.0
+            return scores
+
+    return _ForceToolResults()
+
+
+def describe(tools: Sequence[str]) -> str:
+    """One sentence for prompts and cards."""
+    if not tools:
+        return ""
+    if tuple(tools) == ("calculator",):
+        return "Write each computation as <<expression>>; a calculator fills in the result."
+    raise SrmzooError(f"no description for tools {list(tools)}")
