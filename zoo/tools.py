@@ -183,7 +183,7 @@ def calculate(expr: str) -> str:
     >>> calculate("__import__('os')")
     Traceback (most recent call last):
     ...
-    srmzoo.tools.ToolError: unexpected "__import__"
+    srmzoo.tools.ToolError: unexpected '__import__'
     >>> calculate("9 ^ 9 ^ 9")
     Traceback (most recent call last):
     ...
