@@ -245,7 +245,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
                     allow_base_mismatch=args.allow_base_mismatch, merge=True)
     if reasoner.disclaimer:
         print(f"NOTE: {reasoner.disclaimer}\n")
-    solution = reasoner.solve(args.problem, samples=args.samples, max_new_tokens=args.max_new_tokens)
+    solution = reasoner.solve(args.problem, samples=args.samples, max_new_tokens=args.max_new_tokens,
+                              tools=not args.no_tools)
     print(solution.completion.strip())
     print(f"\nanswer: {solution.answer}")
     if args.gold is not None:
@@ -393,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", help="the true answer, to check the model's answer against")
     p.add_argument("--samples", type=int, default=1, help="sample k completions and take the majority answer")
     p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--no-tools", action="store_true",
+                   help="entries trained with tools: leave their calls unanswered (the model computes itself)")
     p.add_argument("--revision", help="Hub branch, tag or commit (default: the entry's pinned commit)")
     p.add_argument("--device", choices=["cpu", "cuda"])
     p.add_argument("--base-path", help="explicit local source of the base")
