@@ -129,7 +129,7 @@ def _hub_record(name: str) -> dict[str, Any]:
 
 
 def entries() -> dict[str, ZooEntry]:
-    """Every zoo entry, by name, in recipe-file order.
+    """Every zoo entry, by name, grouped by recipe folder and sorted by name within it.
 
     >>> sorted(entries())[:2]
     ['coding-135m', 'coding-7b']
@@ -144,7 +144,8 @@ def entries() -> dict[str, ZooEntry]:
             hub_repo=record.get("repo") or recipe.publish.repo,
             hub_revision=record.get("revision"),
         )
-    return found
+    folder = {name: str(entry.recipe.source and Path(entry.recipe.source).parent) for name, entry in found.items()}
+    return {name: found[name] for name in sorted(found, key=lambda n: (folder[n], n))}
 
 
 def get_entry(name: str) -> ZooEntry:
