@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SrmzooError
+from .export import GGUF_QUANTIZATIONS
 
 log = logging.getLogger("srmzoo")
 
@@ -268,10 +269,16 @@ def cmd_card(args: argparse.Namespace) -> int:
 
 @command
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_merged
+    from .export import export_gguf, export_merged
 
-    if not args.merged:
-        raise SrmzooError("say what to export", hint="srmzoo export ENTRY --merged --out DIR")
+    if args.format == "gguf":
+        path = export_gguf(
+            args.entry, args.out, quantization=args.quantization or "f16", device=args.device, base_path=args.base_path
+        )
+        print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB; srmzoo_prompt.json beside it)")
+        return 0
+    if args.quantization is not None:
+        raise SrmzooError("--quantization applies to GGUF only", hint="add --format gguf")
     out = export_merged(args.entry, args.out, device=args.device, base_path=args.base_path)
     print(f"wrote a standalone transformers model to {out}")
     return 0
@@ -410,11 +417,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", help="where the card goes (default: model_cards/<entry>)")
     p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets")
 
-    p = sub.add_parser("export", help="write an entry as a standalone transformers model (LoRA merged)",
-                       description="Merge the LoRA weights into the base and save a standalone transformers model "
-                       "(safetensors + tokenizer + srmzoo_prompt.json) that loads with AutoModelForCausalLM alone.")
+    p = sub.add_parser("export", help="write an entry as a standalone model (LoRA merged): transformers or GGUF",
+                       description="Merge the LoRA weights into the base and save a standalone model: a transformers "
+                       "model (safetensors + tokenizer + srmzoo_prompt.json) that loads with AutoModelForCausalLM "
+                       "alone, or with --format gguf one GGUF file (weights + tokenizer + chat template) for "
+                       "llama.cpp-style runtimes. GGUF covers Llama-family bases (SmolLM2).")
     p.add_argument("entry", help="entry name in the local zoo store, adapter dir, or run dir")
-    p.add_argument("--merged", action="store_true", help="merge the adapter into the base weights")
+    p.add_argument("--format", choices=["safetensors", "gguf"], default="safetensors",
+                   help="safetensors: a transformers model directory (default); gguf: one .gguf file")
+    p.add_argument("--quantization", choices=GGUF_QUANTIZATIONS,
+                   help="GGUF weight type (default f16; q8_0 is about half the size; f32 is exact)")
+    p.add_argument("--merged", action="store_true", help="merge the adapter into the base (what every format does)")
     p.add_argument("--out", required=True, help="output directory (must not exist or be empty)")
     p.add_argument("--device", choices=["cpu", "cuda"])
     p.add_argument("--base-path", help="explicit local source of the base")
