@@ -502,3 +502,47 @@ def test_real_smollm2_base_short_math_eval_is_well_formed():
     assert all(r["completions"][0].strip() for r in report.records)  # the model actually wrote something
     assert [r["id"] for r in report.records] == [e.id for e in items]
     json.dumps(report.to_dict(records=True))
+
+
+def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_path, monkeypatch):
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    kwargs = dict(n=3, few_shot=1, max_new_tokens=4, batch_size=4, device="cpu", progress=False)
+    real_evaluate = evaluation.evaluate
+    calls: list[str] = []
+
+    def interrupted(*args, prompting, **kw):
+        if prompting == "adapter":
+            raise KeyboardInterrupt  # the user pressed Ctrl-C during the third row
+        calls.append(prompting)
+        return real_evaluate(*args, prompting=prompting, **kw)
+
+    monkeypatch.setattr(evaluation, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(adapter, **kwargs)
+    assert calls == ["zero-shot", "few-shot (k=1)"]
+    partial = adapter / "eval" / ".results_test.partial.json"
+    assert len(json.loads(partial.read_text())["reports"]) == 2
+
+    def counting(*args, prompting, **kw):
+        calls.append(prompting)
+        return real_evaluate(*args, prompting=prompting, **kw)
+
+    calls.clear()
+    monkeypatch.setattr(evaluation, "evaluate", counting)
+    resumed = run_eval(adapter, **kwargs)
+    assert calls == ["adapter"]  # the two finished rows were not generated again
+    assert not partial.exists()
+    monkeypatch.setattr(evaluation, "evaluate", real_evaluate)
+    fresh = run_eval(adapter, **kwargs, out_dir=tmp_path / "fresh")
+    strip = lambda res: [{k: v for k, v in r.items() if "seconds" not in k and k != "tokens_per_second"} for r in res["reports"]]  # noqa: E731
+    assert strip(resumed) == strip(fresh)
+
+    # other settings: nothing is reused
+    calls.clear()
+    monkeypatch.setattr(evaluation, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(adapter, **kwargs)
+    monkeypatch.setattr(evaluation, "evaluate", counting)
+    calls.clear()
+    run_eval(adapter, **{**kwargs, "max_new_tokens": 3})
+    assert calls == ["zero-shot", "few-shot (k=1)", "adapter"]

@@ -167,3 +167,27 @@ def test_forced_tool_tokens_enter_every_sequence_greedy_and_sampled(tiny_base_di
     assert stats.tool_calls == 3 * (2 if sampling else 1)
     plain = generate(model, tokenizer, prompts[:1], max_new_tokens=10, batch_size=1)
     assert " = 12" not in plain[0][0]
+
+
+def test_run_eval_scores_a_tool_entry_with_and_without_its_tools_on_the_same_items(tiny_run, tmp_path, monkeypatch):
+    import shutil
+
+    import srmzoo.generation as generation
+    from srmzoo.cards import render_card
+    from srmzoo.evaluation import run_eval
+
+    adapter = shutil.copytree(tiny_run / "adapter", tmp_path / "adapter")
+    fmt = PromptFormat.load(adapter)
+    PromptFormat(fmt.chat_template, fmt.system_prompt, fmt.few_shot, tools=("calculator",)).save(adapter)
+    monkeypatch.setattr(generation, "ToolCaller", _ScriptedCaller)
+    results = run_eval(adapter, n=4, few_shot=0, max_new_tokens=10, batch_size=4, include_base=False,
+                       device="cpu", progress=False)
+    with_tools, without = results["reports"]
+    assert (with_tools["prompting"], without["prompting"]) == ("adapter", "adapter, no tools")
+    assert with_tools["tools"] == ["calculator"] and without["tools"] == []
+    assert with_tools["tool_calls"] == 4 and without["tool_calls"] == 0
+    samples = [json.loads(line) for line in (adapter / "eval" / "samples_test.jsonl").read_text().splitlines()]
+    assert all(" = 12" in s["completions"][0] for s in samples if s["prompting"] == "adapter")
+    assert not any(" = 12" in s["completions"][0] for s in samples if s["prompting"] != "adapter")
+    card = render_card(adapter)
+    assert "This entry calls tools (calculator)" in card and "| adapter, no tools |" in card

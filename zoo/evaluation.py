@@ -722,6 +722,24 @@ def _reproduce_command(target: str, settings: dict[str, Any]) -> str:
     return shlex.join(argv)
 
 
+def _read_partial(path: Path, key: str) -> tuple[dict[tuple[str, str], EvalReport], dict[str, Any]]:
+    """The rows an interrupted :func:`run_eval` finished (and the compared bases' identities), if it ran on
+    the same adapter, items and settings."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}, {}
+    if data.get("key") != key:
+        return {}, {}
+    finished = {}
+    for row in data.get("reports", []):
+        row = dict(row)
+        row["families"] = {k: FamilyScore(**v) for k, v in row["families"].items()}
+        report = EvalReport(**row)
+        finished[report.model, report.prompting] = report
+    return finished, data.get("compare_bases", {})
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
@@ -857,14 +875,36 @@ def run_eval(
     entry = meta.get("entry") or adapter_dir.name
     few_label = f"few-shot (k={few_shot})"
     reports: list[EvalReport] = []
+    out = Path(out_dir) if out_dir is not None else adapter_dir / "eval"
+    # Each finished row is saved at once, so an interrupted hour-long evaluation resumes where it stopped
+    # (same adapter, items and settings), and is deleted when the results file is written.
+    partial_path = out / f".results_{split}.partial.json"
+    partial_key = hashlib.sha256(json.dumps(
+        [_sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE), _items_digest(examples), [e.id for e in shots],
+         {k: v for k, v in common.items() if k != "progress"}, str(base_path), allow_base_mismatch],
+    ).encode()).hexdigest()
+    finished, finished_identities = _read_partial(partial_path, partial_key)
+    compared: dict[str, Any] = {}
+
+    def done(label: str, prompting: str) -> bool:
+        return (label, prompting) in finished
 
     def run(model: Any, tokenizer: Any, fmt: PromptFormat, label: str, prompting: str) -> None:
+        if done(label, prompting):
+            log.info("resuming: %s, %s is already evaluated (%s)", label, prompting, partial_path)
+            reports.append(finished[label, prompting])
+            return
         log.info("evaluating %s, %s, on %d %s %s items", label, prompting, len(examples), domain.name, split)
         reports.append(
             evaluate(
                 model, tokenizer, fmt, domain, examples, model_label=label, prompting=prompting, **common
             )
         )
+        out.mkdir(parents=True, exist_ok=True)
+        _write_atomic(partial_path, json.dumps(
+            {"key": partial_key, "reports": [r.to_dict(records=True) for r in reports], "compare_bases": compared},
+            ensure_ascii=False,
+        ))
 
     model, tokenizer, adapter_format, meta = load_adapter(
         adapter_dir, device=device, allow_base_mismatch=allow_base_mismatch, base_path=base_path
@@ -890,8 +930,12 @@ def run_eval(
     del model, tokenizer
     _release_memory()
 
-    compared: dict[str, Any] = {}
     for name in compare:
+        spec_name = resolve_base(name).spec.name
+        if done(spec_name, few_label if shots else "zero-shot") and spec_name in finished_identities:
+            compared[spec_name] = finished_identities[spec_name]
+            run(None, None, None, spec_name, few_label if shots else "zero-shot")
+            continue
         base = load_base(name, device=device)
         compared[base.resolved.spec.name] = base.identity
         fmt = PromptFormat.for_tokenizer(base.tokenizer, system_prompt=domain.system_prompt or None)
@@ -949,7 +993,6 @@ def run_eval(
             "wall_seconds": round(time.perf_counter() - started, 2),
         },
     }
-    out = Path(out_dir) if out_dir is not None else adapter_dir / "eval"
     out.mkdir(parents=True, exist_ok=True)
     results_path, samples_path = out / f"results_{split}.json", out / f"samples_{split}.jsonl"
     _write_atomic(results_path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -959,6 +1002,7 @@ def run_eval(
         for record in r.records
     ]
     _write_atomic(samples_path, "\n".join(lines) + "\n")
+    partial_path.unlink(missing_ok=True)
     results["paths"] = {"results": str(results_path), "samples": str(samples_path)}
     if progress:
         print(f"{entry} on {domain.name}/{split}, {len(examples)} items, {settings['decoding']}:")
