@@ -78,7 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"trained {recipe.name}: {result.steps} steps, loss {result.train_loss:.4f}, "
               f"{result.trained_tokens:,} tokens in {result.seconds / 60:.1f} min -> {result.adapter_dir}")
         if not args.no_install:
-            print(f"installed in the local zoo store: {install_run(run_dir, recipe.name)}")
+            print(f"installed in the local zoo store: {install_run(run_dir, recipe.name, result.adapter_dir)}")
     return 0
 
 
@@ -319,13 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         help="train a zoo entry from its recipe",
-        description="Train a zoo entry: LoRA/QLoRA SFT from a recipe, with checkpoints, metrics and a loss curve. "
-        "Runs under `torchrun --nproc_per_node N -m srmzoo.cli train ...` or `accelerate launch` for DDP.",
+        description="Train a zoo entry: the recipe's stages in order — LoRA/QLoRA SFT, then rejection-sampling "
+        "fine-tuning (stages: [sft, rft]) — with checkpoints, metrics and loss curves; --resume skips finished "
+        "stages. SFT runs under `torchrun --nproc_per_node N -m srmzoo.cli train ...` or `accelerate launch` for DDP.",
     )
     p.add_argument("recipe", help="recipe file (recipes/<domain>/<entry>.yaml) or entry name, e.g. math-135m")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.lr=1e-4")
     p.add_argument("--run-dir", help="run directory (default: runs/<entry>)")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the run directory")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run: finished stages are skipped, the rest continue from their newest "
+                   "checkpoint (and RFT from its saved samples)")
     p.add_argument("--max-steps", type=int, help="stop after N optimizer steps")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the recipe, resolve base and data, print trainable parameters, memory and time")

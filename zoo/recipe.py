@@ -1,7 +1,9 @@
 """Recipes: one YAML file per zoo entry, mapped 1:1 onto nested frozen dataclasses.
 
 A recipe file is headed by the command that runs it, and has the sections ``model``, ``lora``, ``data``,
-``train``, ``eval`` and ``publish`` besides ``name``, ``domain`` and ``description``::
+``train``, ``rft``, ``eval`` and ``publish`` besides ``name``, ``domain``, ``description`` and ``stages``
+(what training runs, in order: ``[sft]`` by default, ``[sft, rft]`` for SFT followed by rejection-sampling
+fine-tuning, or ``[rft]`` from the trained adapter named in ``model.adapter``)::
 
     # srmzoo train recipes/math/math-135m.yaml
     name: math-135m
@@ -37,6 +39,8 @@ __all__ = [
     "ModelConfig",
     "PublishConfig",
     "Recipe",
+    "RftConfig",
+    "STAGES",
     "TrainConfig",
     "apply_overrides",
     "find_recipe",
@@ -55,6 +59,8 @@ class ModelConfig:
         revision: Hub revision, for Hub-sourced bases.
         dtype: weights dtype: ``auto`` (fp32 on CPU, bf16 on GPU), ``float32``, ``bfloat16``.
         quantize: ``nf4`` for QLoRA (4-bit NF4, double quantization), ``int8``, or null.
+        adapter: start from this trained adapter (a zoo entry in the local store, or an adapter directory)
+            instead of a fresh LoRA; for recipes whose stages begin after SFT (``stages: [rft]``).
     """
 
     base: str
@@ -62,6 +68,7 @@ class ModelConfig:
     revision: str | None = None
     dtype: str = "auto"
     quantize: str | None = None
+    adapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,44 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class RftConfig:
+    """Rejection-sampling fine-tuning (self-distillation with a verifier), the ``rft`` stage.
+
+    Each round samples ``samples`` completions for each of ``problems`` fresh training-split problems from
+    the current adapter, keeps those the domain's verifier accepts (deduplicated, at most
+    ``keep_per_problem`` per problem), and fine-tunes the adapter on them.
+
+    Attributes:
+        rounds: sample-filter-train rounds; each starts from the previous round's adapter.
+        problems: training-split problems sampled per round (round r draws them with ``seed + r - 1``).
+        seed: problem and sampling seed; keep it apart from ``data.seed`` so the problems are new to the
+            adapter (both are drawn from the train split, never from test or ood).
+        samples: completions sampled per problem.
+        temperature: sampling temperature.
+        max_new_tokens: generation budget per completion.
+        batch_size: sequences generated at once.
+        keep_per_problem: distinct verified completions kept per problem.
+        lr, epochs, train_batch_size: the fine-tuning on the kept completions (other optimiser settings
+            come from ``train``).
+    """
+
+    rounds: int = 1
+    problems: int = 400
+    seed: int = 1
+    samples: int = 4
+    temperature: float = 0.8
+    max_new_tokens: int = 192
+    batch_size: int = 32
+    keep_per_problem: int = 2
+    lr: float = 2e-4
+    epochs: float = 1.0
+    train_batch_size: int = 8
+
+
+STAGES = ("sft", "rft")
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     """How ``srmzoo eval`` measures this entry.
 
@@ -161,6 +206,8 @@ class Recipe:
     lora: LoraConfig = field(default_factory=LoraConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    stages: tuple[str, ...] = ("sft",)
+    rft: RftConfig = field(default_factory=RftConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     source: str | None = field(default=None, compare=False)  # the file it was read from
@@ -190,7 +237,53 @@ class Recipe:
             check_tools(recipe.data.tools)
         except UnknownNameError as err:
             raise SrmzooError(f"{source}: data.tools: {err.message}", hint=err.hint) from None
+        _check_stages(recipe, source)
         return dataclasses.replace(recipe, source=source)
+
+
+def _check_stages(recipe: Recipe, source: str) -> None:
+    """Stages are known, in order, unrepeated, and start from something: SFT or ``model.adapter``.
+
+    >>> base = {"name": "x", "domain": "math", "model": {"base": "s"}}
+    >>> Recipe.from_dict({**base, "stages": ["sft", "rtf"]})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: stages: unknown stage 'rtf' (did you mean rft?)
+      hint: stages run in this order: sft, rft
+    >>> Recipe.from_dict({**base, "stages": ["rft"]})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: stages: [rft] has no SFT stage and no model.adapter to start from
+      hint: add sft first (stages: [sft, rft]) or name a trained adapter in model.adapter
+    """
+    stages = recipe.stages
+    hint = f"stages run in this order: {', '.join(STAGES)}"
+    for stage in stages:
+        if stage not in STAGES:
+            raise SrmzooError(f"{source}: stages: unknown stage {stage!r}" + _suggest(stage, list(STAGES)), hint=hint)
+    if not stages:
+        raise SrmzooError(f"{source}: stages: empty", hint=hint)
+    if list(stages) != sorted(set(stages), key=STAGES.index):
+        raise SrmzooError(f"{source}: stages: {list(stages)} repeats a stage or is out of order", hint=hint)
+    if stages[0] != "sft" and not recipe.model.adapter:
+        raise SrmzooError(
+            f"{source}: stages: [{', '.join(stages)}] has no SFT stage and no model.adapter to start from",
+            hint=f"add sft first (stages: [sft, {', '.join(stages)}]) or name a trained adapter in model.adapter",
+        )
+    if stages[0] == "sft" and recipe.model.adapter:
+        raise SrmzooError(
+            f"{source}: model.adapter ({recipe.model.adapter}) is where post-SFT stages start, but stages "
+            "begin with sft (a fresh LoRA)",
+            hint="drop sft from stages to continue that adapter, or drop model.adapter",
+        )
+    r = recipe.rft
+    for key in ("rounds", "problems", "samples", "max_new_tokens", "batch_size", "keep_per_problem",
+                "train_batch_size"):
+        if getattr(r, key) < 1:
+            raise SrmzooError(f"{source}: rft.{key} must be at least 1, got {getattr(r, key)}")
+    if r.temperature <= 0:
+        raise SrmzooError(f"{source}: rft.temperature must be positive, got {r.temperature}",
+                          hint="RFT samples; e.g. rft.temperature=0.8")
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,8 @@ from .errors import SrmzooError
 
 __all__ = ["RUN_FILES", "find_adapter", "install_run", "store_dir"]
 
-RUN_FILES = ("recipe.yaml", "metrics.jsonl", "loss_curve.png", "train_summary.json")
+RUN_FILES = ("recipe.yaml", "metrics.jsonl", "loss_curve.png", "train_summary.json", "stages_summary.json",
+             "rft_summary.json")
 
 
 def store_dir() -> Path:
@@ -24,10 +25,11 @@ def store_dir() -> Path:
     return cache_dir() / "zoo"
 
 
-def install_run(run_dir: str | Path, entry: str) -> Path:
-    """Copy a finished run's adapter and records into the store, replacing an older copy atomically."""
+def install_run(run_dir: str | Path, entry: str, adapter: str | Path | None = None) -> Path:
+    """Copy a finished run's adapter (default ``run_dir/adapter``; a multi-stage run's last stage writes
+    elsewhere) and records into the store, replacing an older copy atomically."""
     run_dir = Path(run_dir)
-    adapter = run_dir / "adapter"
+    adapter = Path(adapter) if adapter is not None else run_dir / "adapter"
     if not (adapter / "adapter_config.json").is_file():
         raise SrmzooError(f"no finished adapter in {run_dir}", hint="train it first: srmzoo train RECIPE")
     target = store_dir() / entry

@@ -46,6 +46,7 @@ __all__ = [
     "estimate",
     "tokenize_examples",
     "train",
+    "train_sft",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,19 +79,21 @@ def build_prompt_format(recipe: Recipe, tokenizer: Any) -> PromptFormat:
 
 
 def tokenize_examples(
-    examples: list[Example], tokenizer: Any, prompt_format: PromptFormat, max_length: int
+    examples: list[Example], tokenizer: Any, prompt_format: PromptFormat, max_length: int, *,
+    annotate_tools: bool = True,
 ) -> tuple[list[dict[str, list[int]]], int]:
     """Tokenise examples into ``input_ids`` + ``completion_mask`` rows; returns (rows, number dropped).
 
     The completion is what the template renders after the prompt when the assistant turn is added; a
     template that renders the prompt differently once an answer follows (some strip reasoning from
     past turns) cannot keep the train/inference contract and is refused. With ``prompt_format.tools`` the
-    solutions are trained with their tool calls written in (:func:`srmzoo.tools.annotate`).
+    solutions are trained with their tool calls written in (:func:`srmzoo.tools.annotate`), unless
+    ``annotate_tools`` is off (completions the model generated with its tools already carry them).
     """
     rows: list[dict[str, list[int]]] = []
     dropped = 0
     for ex in examples:
-        solution = annotate(ex.solution, prompt_format.tools) if prompt_format.tools else ex.solution
+        solution = annotate(ex.solution, prompt_format.tools) if prompt_format.tools and annotate_tools else ex.solution
         messages = prompt_format.messages(ex.question)
         prompt = prompt_format.render(tokenizer, messages, add_generation_prompt=True)
         full = prompt_format.render(
@@ -398,7 +401,100 @@ def train(
     progress: bool = True,
     callbacks: list[Any] | None = None,
 ) -> TrainResult:
-    """Run a recipe's SFT and save the adapter under ``run_dir/adapter``.
+    """Run a recipe's stages in order (``sft``, then ``rft``) and return the final adapter.
+
+    SFT writes ``run_dir/adapter`` (with checkpoints, metrics and loss curve in ``run_dir``); RFT rounds
+    write ``run_dir/rft/round-<r>/`` and start from the SFT adapter, or from ``model.adapter`` in a recipe
+    without an SFT stage. With ``resume`` a finished stage is skipped and an unfinished one continues.
+
+    Args:
+        recipe: a validated recipe.
+        run_dir: the run directory.
+        resume: continue an interrupted run in ``run_dir``.
+        max_steps: stop each stage's fine-tuning after this many optimizer steps (for smoke runs).
+        progress: progress bars with ETA and tokens/s.
+        callbacks: extra ``transformers.TrainerCallback`` objects (SFT stage).
+    """
+    if recipe.stages == ("sft",):
+        return train_sft(recipe, run_dir, resume=resume, max_steps=max_steps, progress=progress, callbacks=callbacks)
+    from .rft import run_rft
+    from .store import find_adapter
+
+    run_dir = Path(run_dir)
+    _prepare_staged_run_dir(recipe, run_dir, resume)
+    started = time.perf_counter()
+    sft_result: TrainResult | None = None
+    if recipe.stages[0] == "sft":
+        finished = (run_dir / "train_summary.json").is_file() and (run_dir / "adapter" / ADAPTER_META_FILE).is_file()
+        if finished:
+            log.info("sft stage already finished in %s", run_dir)
+        else:
+            has_checkpoint = any((run_dir / "checkpoints").glob("checkpoint-*"))
+            sft_result = train_sft(recipe, run_dir, resume=resume and has_checkpoint, max_steps=max_steps,
+                                   progress=progress, callbacks=callbacks, check_run_dir=False)
+        start = run_dir / "adapter"
+    else:
+        start = find_adapter(recipe.model.adapter)
+        _check_start_adapter(recipe, start)
+    rft = run_rft(recipe, run_dir, start, resume=resume, max_steps=max_steps, progress=progress)
+    last = rft.rounds[-1]["train"]
+    summary = {"stages": [s["stage"] for s in _stage_summaries(rft.adapter_dir)],
+               "steps": last["steps"], "train_loss": last["train_loss"], "trained_tokens": last["trained_tokens"],
+               "seconds": round(time.perf_counter() - started, 1), "hardware": _hardware()}
+    if sft_result is not None:
+        summary["sft_seconds"] = sft_result.summary["seconds"]
+    (run_dir / "stages_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return TrainResult(run_dir, rft.adapter_dir, last["steps"], last["train_loss"], summary["seconds"],
+                       last["trained_tokens"], last["dropped_examples"], summary)
+
+
+def _stage_summaries(adapter_dir: Path) -> list[dict[str, Any]]:
+    meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text())
+    return meta.get("training", {}).get("stages", [])
+
+
+def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None:
+    saved = run_dir / "recipe.yaml"
+    if resume:
+        if not saved.is_file():
+            raise SrmzooError(f"nothing to resume in {run_dir}: no recipe.yaml", hint="start the run without --resume")
+        if saved.read_text() != recipe.to_yaml():
+            raise SrmzooError(f"the recipe differs from the one {run_dir} was started with",
+                              hint=f"resume with the saved recipe: {saved}")
+        return
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise SrmzooError(f"run directory {run_dir} is not empty",
+                          hint="pass --resume to continue that run, or --run-dir to start a new one")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(recipe.to_yaml())
+
+
+def _check_start_adapter(recipe: Recipe, adapter_dir: Path) -> None:
+    """``model.adapter`` must be an adapter of this recipe's domain on this recipe's base."""
+    from .bases import resolve_base
+
+    meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text()) if (adapter_dir / ADAPTER_META_FILE).is_file() else {}
+    if meta.get("domain") != recipe.domain:
+        raise SrmzooError(f"model.adapter {recipe.model.adapter} is a {meta.get('domain')!r} adapter, "
+                          f"the recipe is {recipe.domain!r}", hint="name an adapter trained for this domain")
+    want = resolve_base(recipe.model.base).spec.name
+    got = meta.get("base", {}).get("name")
+    if got != want:
+        raise SrmzooError(f"model.adapter {recipe.model.adapter} was trained on {got!r}, the recipe's base is {want!r}",
+                          hint=f"set model.base: {got}")
+
+
+def train_sft(
+    recipe: Recipe,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    max_steps: int | None = None,
+    progress: bool = True,
+    callbacks: list[Any] | None = None,
+    check_run_dir: bool = True,
+) -> TrainResult:
+    """Run a recipe's SFT stage and save the adapter under ``run_dir/adapter``.
 
     Args:
         recipe: a validated recipe.
@@ -407,6 +503,8 @@ def train(
         max_steps: stop after this many optimizer steps (overrides the recipe).
         progress: show a progress bar with ETA and tokens/s.
         callbacks: extra ``transformers.TrainerCallback`` objects.
+        check_run_dir: refuse a non-empty run directory unless resuming (off when :func:`train` has
+            already prepared it for a multi-stage run).
     """
     import torch
     from transformers import DataCollatorForSeq2Seq, set_seed
@@ -415,7 +513,7 @@ def train(
     checkpoints = run_dir / "checkpoints"
     # Under torchrun/accelerate every rank runs this; only rank 0 checks and writes the run directory.
     main_process = int(os.environ.get("RANK", "0")) == 0
-    if main_process:
+    if main_process and check_run_dir:
         _prepare_run_dir(recipe, run_dir, checkpoints, resume)
 
     set_seed(recipe.train.seed)

@@ -1,0 +1,131 @@
+"""Rejection-sampling fine-tuning (the ``rft`` stage) on the tiny model: filtering by the verifier, the
+adapter moving, stages in one recipe, and resuming an interrupted round."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+import toy_domain
+from safetensors.torch import load_file
+
+from srmzoo.domain import Check, Verdict
+from srmzoo.errors import SrmzooError
+from srmzoo.recipe import Recipe
+from srmzoo.rft import KEPT_FILE, SAMPLES_FILE, kept_completions
+from srmzoo.training import ADAPTER_META_FILE, train
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def even_length_check(self, completion, example):
+    """A verifier a random tiny model passes about half the time: the completion has an even length."""
+    return Check(Verdict.CORRECT if len(completion) % 2 == 0 else Verdict.WRONG, predicted=str(len(completion)))
+
+
+@pytest.fixture
+def parity_verifier(monkeypatch):
+    monkeypatch.setattr(toy_domain.ToyAddition, "check", even_length_check)
+    # A random tiny model never ends its turn, so every sample would count as cut off at the budget
+    # (that filter is tested in test_kept_completions_...); here only the verifier filters.
+    monkeypatch.setattr("srmzoo.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
+
+
+def rft_recipe(tiny_base_dir, *, stages=("sft", "rft"), adapter=None, **rft) -> Recipe:
+    return Recipe.from_dict({
+        "name": "toy-rft", "domain": "toy-addition",
+        "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir), "adapter": adapter},
+        "data": {"train_size": 16, "max_length": 128},
+        "train": {"batch_size": 4, "max_steps": 2, "save_steps": 100, "logging_steps": 1, "lr": 1e-2},
+        "stages": list(stages),
+        "rft": {"problems": 8, "samples": 2, "batch_size": 2, "max_new_tokens": 12, "temperature": 1.0,
+                "keep_per_problem": 2, "lr": 1e-2, "train_batch_size": 4, **rft},
+    })
+
+
+def lora(adapter_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(adapter_dir / "adapter_model.safetensors")
+
+
+def test_kept_completions_follow_the_verifier_and_drop_cut_off_and_repeated_ones():
+    records = [
+        {"id": "p1", "completions": ["a = 1", "a  =  1", "b", "c"], "verdicts": ["correct", "correct", "wrong", "correct"],
+         "truncated": [False, False, False, True]},
+        {"id": "p2", "completions": ["x", "y", "z"], "verdicts": ["correct", "unverifiable", "correct"],
+         "truncated": [False, False, False]},
+        {"id": "p3", "completions": ["q"], "verdicts": ["wrong"], "truncated": [False]},
+    ]
+    assert kept_completions(records, 2) == [
+        {"id": "p1", "completion": "a = 1"}, {"id": "p2", "completion": "x"}, {"id": "p2", "completion": "z"},
+    ]
+    assert [k["completion"] for k in kept_completions(records, 1)] == ["a = 1", "x"]
+
+
+def test_sft_then_rft_in_one_recipe_trains_on_verified_samples_only(tiny_base_dir, tmp_path, parity_verifier):
+    run = tmp_path / "run"
+    result = train(rft_recipe(tiny_base_dir), run, progress=False)
+    round_dir = run / "rft" / "round-1"
+    assert result.adapter_dir == round_dir / "adapter"
+
+    samples = [json.loads(line) for line in (round_dir / SAMPLES_FILE).read_text().splitlines()]
+    assert len(samples) == 8 and all(len(s["completions"]) == 2 for s in samples)
+    for s in samples:  # every verdict is the verifier's on the saved text
+        assert s["verdicts"] == ["correct" if len(c) % 2 == 0 else "wrong" for c in s["completions"]]
+    kept = [json.loads(line) for line in (round_dir / KEPT_FILE).read_text().splitlines()]
+    assert kept == kept_completions(samples, 2)
+    assert kept, "the parity verifier accepts about half of the samples; none kept means the filter is broken"
+    assert all(len(k["completion"]) % 2 == 0 for k in kept)
+
+    summary = json.loads((round_dir / "summary.json").read_text())
+    assert summary["samples"] == 16 and summary["kept"] == len(kept)
+    assert summary["correct_samples"] == sum(v == "correct" for s in samples for v in s["verdicts"])
+    assert summary["train"]["examples"] == len(kept) and summary["train"]["steps"] >= 1
+
+    sft, rft = lora(run / "adapter"), lora(result.adapter_dir)
+    assert sft.keys() == rft.keys()
+    moved = [k for k in sft if not torch.equal(sft[k], rft[k])]
+    assert len(moved) == len(sft), "every LoRA tensor should move in the RFT fine-tuning"
+
+    meta = json.loads((result.adapter_dir / ADAPTER_META_FILE).read_text())
+    assert [s["stage"] for s in meta["training"]["stages"]] == ["sft", "rft"]
+    assert json.loads((run / "stages_summary.json").read_text())["stages"] == ["sft", "rft"]
+
+    # Resuming a finished run redoes nothing.
+    again = train(rft_recipe(tiny_base_dir), run, resume=True, progress=False)
+    assert again.adapter_dir == result.adapter_dir and torch.equal(
+        next(iter(lora(again.adapter_dir).values())), next(iter(rft.values())))
+
+
+def test_an_interrupted_round_resumes_with_the_same_samples(tiny_base_dir, tiny_run, tmp_path, parity_verifier):
+    recipe = rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter"))
+    full = tmp_path / "full"
+    train(recipe, full, progress=False)
+    lines = (full / "rft" / "round-1" / SAMPLES_FILE).read_text().splitlines()
+
+    # The same run, stopped during sampling: the first chunk (4 problems) saved, the next one torn.
+    cut = tmp_path / "cut"
+    (cut / "rft" / "round-1").mkdir(parents=True)
+    shutil.copy(full / "recipe.yaml", cut / "recipe.yaml")
+    (cut / "rft" / "round-1" / SAMPLES_FILE).write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])
+    with pytest.raises(SrmzooError, match="not empty"):
+        train(recipe, cut, progress=False)
+    train(recipe, cut, resume=True, progress=False)
+    assert (cut / "rft" / "round-1" / SAMPLES_FILE).read_text().splitlines() == lines
+
+
+def test_rft_recipes_are_checked_before_any_work(tiny_base_dir, tiny_run, tmp_path):
+    with pytest.raises(SrmzooError, match="no SFT stage and no model.adapter"):
+        rft_recipe(tiny_base_dir, stages=["rft"])
+    with pytest.raises(SrmzooError, match="begin with sft"):
+        rft_recipe(tiny_base_dir, adapter=str(tiny_run / "adapter"))
+    with pytest.raises(SrmzooError, match="rft.samples must be at least 1"):
+        rft_recipe(tiny_base_dir, samples=0)
+    with pytest.raises(SrmzooError, match="no adapter for 'no-such-entry'"):
+        train(rft_recipe(tiny_base_dir, stages=["rft"], adapter="no-such-entry"), tmp_path / "r", progress=False)
+    wrong_domain = Recipe.from_dict({**rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter"))
+                                     .to_dict(), "domain": "math"})
+    with pytest.raises(SrmzooError, match="is a 'toy-addition' adapter, the recipe is 'math'"):
+        train(wrong_domain, tmp_path / "w", progress=False)
