@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import toy_domain  # noqa: E402,F401  (registers "toy-addition")
 
 from srmzoo import evaluation  # noqa: E402
+from srmzoo.cards import render_card  # noqa: E402
 from srmzoo.domain import Check, Example, Verdict, get_domain  # noqa: E402
 from srmzoo.errors import SrmzooError  # noqa: E402
 from srmzoo.evaluation import (  # noqa: E402
@@ -374,6 +375,7 @@ def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
         "compare_bases",
         "settings",
         "reports",
+        "paired",
         "environment",
     }
     settings = written["settings"]
@@ -398,6 +400,19 @@ def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
     lines = [json.loads(x) for x in (adapter / "eval" / "samples_test.jsonl").read_text().splitlines()]
     assert len(lines) == 4 * 5
     assert [x["id"] for x in lines] == [e.id for e in items] * 4
+
+    # The adapter against every other row, item by item, from those very samples.
+    verdicts = {(x["model"], x["prompting"]): [v == "correct" for v in (y["verdicts"][0] for y in lines
+                if (y["model"], y["prompting"]) == (x["model"], x["prompting"]))] for x in lines}
+    ours = verdicts["toy-tiny (adapter)", "adapter"]
+    assert [(d["model"], d["prompting"]) for d in written["paired"]] == [
+        (r["model"], r["prompting"]) for r in written["reports"] if r["prompting"] != "adapter"
+    ]
+    for d in written["paired"]:
+        theirs = verdicts[d["model"], d["prompting"]]
+        assert d["n"] == 5 and d["difference"] == round((sum(ours) - sum(theirs)) / 5, 4)
+        assert d["ci_low"] <= d["difference"] <= d["ci_high"]
+        assert d["only_adapter_correct"] == sum(a and not b for a, b in zip(ours, theirs))
     assert set(lines[0]) >= {
         "model",
         "prompting",
@@ -546,3 +561,29 @@ def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_pa
     calls.clear()
     run_eval(adapter, **{**kwargs, "max_new_tokens": 3})
     assert calls == ["zero-shot", "few-shot (k=1)", "adapter"]
+
+
+def test_compare_adapters_run_on_the_same_items_and_an_identical_copy_differs_by_nothing(tiny_run, tmp_path):
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    twin = tmp_path / "twin"
+    shutil.copytree(adapter, twin)
+    meta = json.loads((twin / "srmzoo_adapter.json").read_text())
+    (twin / "srmzoo_adapter.json").write_text(json.dumps({**meta, "entry": "toy-tiny-sft"}))
+    results = run_eval(adapter, split="test", n=6, few_shot=0, max_new_tokens=6, batch_size=3,
+                       compare_adapters=[str(twin)], include_base=False, device="cpu", progress=False)
+    assert [(r["model"], r["prompting"]) for r in results["reports"]] == [
+        ("toy-tiny (adapter)", "adapter"), ("toy-tiny-sft (adapter)", "adapter")]
+    assert results["settings"]["compare_adapters"] == [
+        {"label": "toy-tiny-sft (adapter)", "path": str(twin), "sha256": results["adapter"]["sha256"]}]
+    [paired] = results["paired"]
+    assert paired == {"model": "toy-tiny-sft (adapter)", "prompting": "adapter", "n": 6, "difference": 0.0,
+                      "ci_low": 0.0, "ci_high": 0.0, "only_adapter_correct": 0, "only_other_correct": 0}
+    card = render_card(adapter, results_dir=adapter / "eval")
+    assert "| toy-tiny-sft (adapter) | adapter | +0.0 | +0.0 – +0.0 | 0 / 0 |" in card
+    assert "**toy-tiny (adapter)**" in card and "**toy-tiny-sft (adapter)**" not in card
+
+    other_domain = tmp_path / "other"
+    shutil.copytree(adapter, other_domain)
+    (other_domain / "srmzoo_adapter.json").write_text(json.dumps({**meta, "domain": "math"}))
+    with pytest.raises(SrmzooError, match="compare adapters of one domain"):
+        run_eval(adapter, n=2, compare_adapters=[str(other_domain)], include_base=False, progress=False)

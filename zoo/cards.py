@@ -93,8 +93,9 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         "| model | prompting | accuracy | 95% CI | correct / wrong / no answer |",
         "|---|---|---|---|---|",
     ]
+    own = f"{results.get('entry')} (adapter)"
     for r in reports:
-        name = f"**{r['model']}**" if r["prompting"] == "adapter" else r["model"]
+        name = f"**{r['model']}**" if r["model"] == own else r["model"]
         rows.append(
             f"| {name} | {r['prompting']} | {_pct(r['accuracy'])} | {_pct(r['ci_low'])} – {_pct(r['ci_high'])} "
             f"| {r['correct']} / {r['wrong']} / {r['unverifiable']} |"
@@ -110,6 +111,15 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
             fam = r.get("families", {}).get(f)
             cells.append(f"{_pct(fam['accuracy'])} ({fam['n']})" if fam else "-")
         fam_rows.append(f"| {r['model']} | {r['prompting']} | " + " | ".join(cells) + " |")
+    paired = [
+        "| this adapter vs | prompting | difference (points) | 95% CI, paired bootstrap | only this right / only that right |",
+        "|---|---|---|---|---|",
+    ]
+    for d in results.get("paired", []):
+        paired.append(
+            f"| {d['model']} | {d['prompting']} | {100 * d['difference']:+.1f} | "
+            f"{100 * d['ci_low']:+.1f} – {100 * d['ci_high']:+.1f} | {d['only_adapter_correct']} / {d['only_other_correct']} |"
+        )
     env = results.get("environment", {})
     wall = env.get("wall_seconds")
     return {
@@ -121,10 +131,37 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         "few_shot": settings.get("few_shot", 0),
         "table": "\n".join(rows),
         "families": "\n".join(fam_rows),
+        "paired": "\n".join(paired) if results.get("paired") else "",
         "command": settings.get("command", "srmzoo eval"),
         "wall": f"{wall / 60:.0f} min" if wall else "?",
         "hardware": env.get("hardware", "?"),
     }
+
+
+def _training_section(training: dict[str, Any]) -> str:
+    """One line for an SFT adapter; a line per stage (SFT, each RFT round with what it sampled and kept)
+    for a multi-stage one."""
+    stages = training.get("stages") or [{"stage": "sft", **training}]
+    lines = []
+    hardware = next((s.get("hardware") for s in stages if s.get("hardware")), training.get("hardware", "?"))
+    for s in stages:
+        if s["stage"] == "sft":
+            lines.append(
+                f"LoRA SFT, {s.get('steps', '?')} steps over {s.get('examples', '?')} examples "
+                f"({s.get('trained_tokens', '?')} tokens, final train loss {s.get('train_loss', float('nan')):.3f}) "
+                f"in {s.get('seconds', 0) / 60:.1f} min on {s.get('hardware', hardware)}, torch {s.get('torch', '?')}."
+            )
+        elif s["stage"] == "rft":
+            t, g = s.get("train", {}), s.get("generation", {})
+            lines.append(
+                f"RFT round {s.get('round', '?')}: sampled {s.get('samples', '?')} completions for "
+                f"{s.get('problems', '?')} training-split problems ({_pct(s.get('sample_accuracy'))} verified "
+                f"correct; {s.get('problems_solved_at_least_once', '?')} problems solved at least once, "
+                f"{g.get('tokens_per_s', '?')} tok/s), kept {s.get('kept', '?')} distinct correct finished ones, "
+                f"then fine-tuned {t.get('steps', '?')} steps (lr {t.get('lr', '?')}, final train loss "
+                f"{t.get('train_loss', float('nan')):.3f}); {s.get('seconds', 0) / 60:.1f} min in all."
+            )
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1)) if len(lines) > 1 else lines[0]
 
 
 def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, dict[str, Any]], *, entry: str):
@@ -279,11 +316,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
     example = domain.examples("train", 1, seed=0)[0]
     training = meta.get("training", {})
     spec = get_base_spec(meta["base"]["name"])
-    training_line = (
-        f"LoRA SFT, {training.get('steps', '?')} steps over {training.get('examples', '?')} examples "
-        f"({training.get('trained_tokens', '?')} tokens, final train loss {training.get('train_loss', float('nan')):.3f}) "
-        f"in {training.get('seconds', 0) / 60:.1f} min on {training.get('hardware', '?')}, torch {training.get('torch', '?')}."
-    )
+    training_line = _training_section(training)
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
     template = env.from_string(_template_path().read_text())

@@ -103,6 +103,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             max_new_tokens=args.max_new_tokens if args.max_new_tokens is not None else cfg.max_new_tokens,
             batch_size=args.batch_size if args.batch_size is not None else cfg.batch_size,
             compare=args.compare if args.compare is not None else cfg.compare,
+            compare_adapters=args.compare_adapters if args.compare_adapters is not None else cfg.compare_adapters,
             out_dir=args.out_dir,
             include_base=not args.no_base,
             seed=args.seed,
@@ -350,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", nargs="*", metavar="BASE",
                    help="other bases, evaluated few-shot on the same items (default: the recipe's; "
                    "a bare --compare evaluates none)")
+    p.add_argument("--compare-adapter", nargs="*", metavar="ADAPTER", dest="compare_adapters",
+                   help="other adapters (entries or directories) of the same domain, each with its own prompt, on "
+                   "the same items, e.g. the SFT entry an RFT entry started from (default: the recipe's)")
     p.add_argument("--samples", type=int, default=1, help="completions per item (k > 1: pass@k, majority vote)")
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
     p.add_argument("--seed", type=int, default=0)

@@ -746,6 +746,53 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def paired_bootstrap(a: Sequence[bool], b: Sequence[bool], *, resamples: int = 10_000, seed: int = 0
+                     ) -> tuple[float, float, float]:
+    """Accuracy difference ``mean(a) - mean(b)`` on the same items, with a 95% paired bootstrap interval.
+
+    Resampling items (not the two models separately) keeps the pairing, so the interval is much tighter
+    than two independent Wilson intervals suggest when both models solve mostly the same items.
+
+    >>> diff, low, high = paired_bootstrap([True] * 30 + [False] * 70, [True] * 20 + [False] * 80)
+    >>> round(diff, 2), low > 0, high < 0.2
+    (0.1, True, True)
+    """
+    import numpy as np
+
+    if len(a) != len(b) or not a:
+        raise ValueError("paired_bootstrap needs two equally long, non-empty verdict lists")
+    delta = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = delta[rng.integers(0, len(delta), size=(resamples, len(delta)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(delta.mean()), float(low), float(high)
+
+
+def paired_differences(reports: Sequence[EvalReport], adapter_label: str, *, seed: int = 0) -> list[dict[str, Any]]:
+    """The adapter's row compared item by item with every other row (first completion per item)."""
+    mine = next((r for r in reports if r.model == adapter_label and r.prompting == "adapter"), None)
+    if mine is None or not mine.records:
+        return []
+    correct = lambda rep: {rec["id"]: rec["verdicts"][0] == Verdict.CORRECT.value for rec in rep.records}  # noqa: E731
+    ours = correct(mine)
+    out = []
+    for other in reports:
+        if other is mine or not other.records:
+            continue
+        theirs = correct(other)
+        ids = [i for i in ours if i in theirs]
+        if not ids:
+            continue
+        diff, low, high = paired_bootstrap([ours[i] for i in ids], [theirs[i] for i in ids], seed=seed)
+        out.append({
+            "model": other.model, "prompting": other.prompting, "n": len(ids),
+            "difference": round(diff, 4), "ci_low": round(low, 4), "ci_high": round(high, 4),
+            "only_adapter_correct": sum(ours[i] and not theirs[i] for i in ids),
+            "only_other_correct": sum(theirs[i] and not ours[i] for i in ids),
+        })
+    return out
+
+
 def format_results_table(results: dict[str, Any]) -> str:
     """The side-by-side table of a :func:`run_eval` result: model, prompting, accuracy, 95% CI, n.
 
@@ -792,6 +839,7 @@ def run_eval(
     max_new_tokens: int = _DEFAULTS.max_new_tokens,
     batch_size: int = _DEFAULTS.batch_size,
     compare: Sequence[str] = (),
+    compare_adapters: Sequence[str] = (),
     out_dir: str | Path | None = None,
     include_base: bool = True,
     seed: int = 0,
@@ -805,7 +853,9 @@ def run_eval(
     Models are evaluated one at a time, each freed before the next loads: the base zero-shot and the
     base few-shot (the adapter switched off, so the base's weights are the very ones under the adapter),
     the adapter with its saved prompt format (an adapter trained with tools: with them, then again without,
-    doing its own arithmetic), then each ``compare`` base few-shot. Writes
+    doing its own arithmetic), each ``compare_adapters`` adapter with its own prompt format (e.g. the SFT
+    adapter an RFT entry started from), then each ``compare`` base few-shot. The adapter is compared item
+    by item with every other row (a paired bootstrap interval of the difference). Writes
     ``results_<split>.json`` and ``samples_<split>.jsonl`` and prints the side-by-side table.
 
     Args:
@@ -818,6 +868,8 @@ def run_eval(
         max_new_tokens: generation budget per completion.
         batch_size: sequences generated at once.
         compare: other bases (names from ``srmzoo bases``) evaluated few-shot on the same items.
+        compare_adapters: other adapters (entry names or directories) on the same base and domain,
+            evaluated with their own prompt formats on the same items.
         out_dir: where the files go; default: ``<adapter dir>/eval``.
         include_base: evaluate the adapter's own base too.
         seed: seeds the item draw, the few-shot draw and sampling.
@@ -860,6 +912,12 @@ def run_eval(
     compare = tuple(compare)
     for name in compare:  # an unavailable base fails now, not after an hour of generation
         resolve_base(name)
+    other_adapters = [find_adapter(name) for name in compare_adapters]
+    for other in other_adapters:
+        other_meta = read_adapter_meta(other)
+        if other_meta["domain"] != meta["domain"]:
+            raise SrmzooError(f"cannot compare {adapter_dir} ({meta['domain']}) with {other} "
+                              f"({other_meta['domain']}) on the same items", hint="compare adapters of one domain")
     examples = domain.examples(split, n, seed=seed)
     if not examples:
         raise SrmzooError(f"domain {domain.name!r} gave no {split} items", hint="check the domain's data")
@@ -874,13 +932,16 @@ def run_eval(
     }
     entry = meta.get("entry") or adapter_dir.name
     few_label = f"few-shot (k={few_shot})"
+    compare_prompting = few_label if shots else "zero-shot"
+    adapter_sha = _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    ids_sha, items_sha = _items_digest(examples)
     reports: list[EvalReport] = []
     out = Path(out_dir) if out_dir is not None else adapter_dir / "eval"
     # Each finished row is saved at once, so an interrupted hour-long evaluation resumes where it stopped
     # (same adapter, items and settings), and is deleted when the results file is written.
     partial_path = out / f".results_{split}.partial.json"
     partial_key = hashlib.sha256(json.dumps(
-        [_sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE), _items_digest(examples), [e.id for e in shots],
+        [adapter_sha, [ids_sha, items_sha], [e.id for e in shots], [_sha256_file(o / ADAPTER_WEIGHTS_FILE) for o in other_adapters],
          {k: v for k, v in common.items() if k != "progress"}, str(base_path), allow_base_mismatch],
     ).encode()).hexdigest()
     finished, finished_identities = _read_partial(partial_path, partial_key)
@@ -930,21 +991,37 @@ def run_eval(
     del model, tokenizer
     _release_memory()
 
+    adapters_compared = []
+    for other in other_adapters:
+        label = f"{read_adapter_meta(other).get('entry') or other.name} (adapter)"
+        if label == f"{entry} (adapter)" or label in {a["label"] for a in adapters_compared}:
+            label = f"{other} (adapter)"  # two copies of one entry: tell them apart by path
+        adapters_compared.append({"label": label, "path": str(other), "sha256": _sha256_file(other / ADAPTER_WEIGHTS_FILE)})
+        if done(label, "adapter"):
+            run(None, None, None, label, "adapter")
+            continue
+        other_model, other_tokenizer, other_format, _ = load_adapter(
+            other, device=device, allow_base_mismatch=allow_base_mismatch, base_path=base_path
+        )
+        merge_for_generation(other_model)
+        run(other_model, other_tokenizer, other_format, label, "adapter")
+        del other_model, other_tokenizer
+        _release_memory()
+
     for name in compare:
         spec_name = resolve_base(name).spec.name
-        if done(spec_name, few_label if shots else "zero-shot") and spec_name in finished_identities:
+        if done(spec_name, compare_prompting) and spec_name in finished_identities:
             compared[spec_name] = finished_identities[spec_name]
-            run(None, None, None, spec_name, few_label if shots else "zero-shot")
+            run(None, None, None, spec_name, compare_prompting)
             continue
         base = load_base(name, device=device)
         compared[base.resolved.spec.name] = base.identity
         fmt = PromptFormat.for_tokenizer(base.tokenizer, system_prompt=domain.system_prompt or None)
         fmt = fmt.with_few_shot([(e.question, e.solution) for e in shots])
-        run(base.model, base.tokenizer, fmt, base.resolved.spec.name, few_label if shots else "zero-shot")
+        run(base.model, base.tokenizer, fmt, base.resolved.spec.name, compare_prompting)
         del base
         _release_memory()
 
-    ids_sha, items_sha = _items_digest(examples)
     settings: dict[str, Any] = {
         "split": split,
         "n_requested": n,
@@ -960,6 +1037,7 @@ def run_eval(
         "max_new_tokens": max_new_tokens,
         "batch_size": batch_size,
         "compare": list(compare),
+        "compare_adapters": adapters_compared,
         "include_base": include_base,
         "allow_base_mismatch": allow_base_mismatch,
         "base_path": str(base_path) if base_path is not None else None,
@@ -977,13 +1055,14 @@ def run_eval(
         "domain_data_version": domain.data_version,
         "adapter": {
             "path": str(adapter_dir),
-            "sha256": _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE),
+            "sha256": adapter_sha,
             "prompt_format": adapter_format.to_dict(),
         },
         "base": meta["base"],
         "compare_bases": compared,
         "settings": settings,
         "reports": [r.to_dict() for r in reports],
+        "paired": paired_differences(reports, f"{entry} (adapter)", seed=seed),
         "environment": {
             "srmzoo_version": __version__,
             "torch": torch.__version__,

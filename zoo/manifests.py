@@ -213,6 +213,17 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "train_calls": n_calls,
             "train_examples_with_calls": sum(bool(calls(annotate(e.solution, recipe.data.tools))) for e in data["train"]),
         }
+    if "rft" in recipe.stages:  # RFT samples on further train-split problems; they must miss the eval splits too
+        r = recipe.rft
+        manifest["rft_problems"] = {}
+        for round_no in range(1, r.rounds + 1):
+            req = {"n": r.problems, "seed": r.seed + round_no - 1, "families": recipe.data.families}
+            problems = domain.examples("train", r.problems, seed=req["seed"], families=recipe.data.families)
+            manifest["rft_problems"][f"round-{round_no}"] = {
+                **_split_record(domain, req, problems),
+                "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
+                "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
+            }
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return manifest
 

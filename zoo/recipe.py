@@ -176,6 +176,8 @@ class EvalConfig:
         batch_size: generation batch size.
         few_shot: worked examples (from the train split) in the base's few-shot prompt.
         compare: other bases evaluated few-shot on the same items, for the card.
+        compare_adapters: other trained adapters (entries) evaluated on the same items, each with its own
+            prompt, e.g. the SFT entry an RFT entry started from.
     """
 
     splits: tuple[str, ...] = ("test", "ood")
@@ -184,6 +186,7 @@ class EvalConfig:
     batch_size: int = 16
     few_shot: int = 3
     compare: tuple[str, ...] = ()
+    compare_adapters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -718,10 +718,11 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         recipe = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, max_steps=max_steps))
     mean_len = sum(lengths) / max(1, len(lengths))
     cost = estimate(recipe, examples=len(lengths), mean_tokens=mean_len)
-    return {
+    report: dict[str, Any] = {
         "recipe": recipe.source,
         "entry": recipe.name,
         "domain": domain.name,
+        "stages": list(recipe.stages),
         "families": list(recipe.data.families or domain.families),
         "base": {"name": spec.name, "hub_id": spec.hub_id, "license": spec.license, "params": spec.params},
         "data": {
@@ -734,3 +735,24 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         },
         **{k: v for k, v in cost.items() if k not in ("base", "base_params")},
     }
+    if "rft" in recipe.stages:
+        r = recipe.rft
+        report["rft"] = {
+            "start_adapter": "the sft stage's" if recipe.stages[0] == "sft" else str(_dry_run_start(recipe)),
+            "rounds": r.rounds,
+            "sampled_completions_per_round": r.problems * r.samples,
+            "max_generated_tokens_per_round": r.problems * r.samples * r.max_new_tokens,
+            "max_kept_per_round": r.problems * r.keep_per_problem,
+        }
+    if recipe.stages[0] != "sft":  # no SFT: its data, cost and steps describe nothing that runs
+        for key in ("data", "tokens", "estimated_hours", "steps"):
+            report.pop(key, None)
+    return report
+
+
+def _dry_run_start(recipe: Recipe) -> Path:
+    from .store import find_adapter
+
+    start = find_adapter(recipe.model.adapter)
+    _check_start_adapter(recipe, start)
+    return start

@@ -27,7 +27,7 @@ from srmzoo.domain import Example
 
 from .sampling import example_id, stable_bucket, stable_rng
 
-__all__ = ["BIOLOGY_FAMILIES", "LENGTHS", "TEMPLATES", "generate_biology", "sequence_split"]
+__all__ = ["BIOLOGY_FAMILIES", "LENGTHS", "TEMPLATES", "generate_biology", "sequence_split", "spell"]
 
 LENGTHS = {"train": (12, 30), "test": (12, 30), "ood": (31, 60)}
 TEST_BUCKETS = range(90, 100)
@@ -117,10 +117,24 @@ def _template(family: str, split: str, rng: Random) -> str:
     return rng.choice(TEMPLATES[family]["ood" if split == "ood" else "in"])
 
 
+def spell(seq: str) -> str:
+    """A sequence one base per token (SmolLM2's BPE merges runs of bases into irregular chunks such as
+    ``GT|CT|AAAA``, which a small model cannot map, reverse or count base by base): ``G T C``.
+
+    >>> spell("GTC")
+    'G T C'
+    """
+    return " ".join(seq)
+
+
 def _reverse_complement(split: str, rng: Random) -> tuple[str, str, str, dict]:
     seq = _random_dna(rng, split)
     answer = str(Seq(seq).reverse_complement())
-    solution = f"Reverse: {seq[::-1]}.\nComplement each base (A<->T, C<->G): {answer}.\n\\boxed{{{answer}}}"
+    complement = str(Seq(seq).complement())
+    solution = (
+        f"Bases: {spell(seq)}\nComplement each base (A<->T, C<->G): {spell(complement)}\n"
+        f"Reverse the order: {spell(answer)}\n\\boxed{{{answer}}}"
+    )
     question = _template("reverse_complement", split, rng).format(seq=seq)
     return question, answer, solution, {"kind": "sequence", "alphabet": "DNA", "sequence": seq}
 
@@ -130,7 +144,7 @@ def _transcription(split: str, rng: Random) -> tuple[str, str, str, dict]:
     answer = str(Seq(seq).transcribe())
     solution = (
         "The mRNA has the coding strand's sequence with U in place of T.\n"
-        f"T -> U ({seq.count('T')} of them): {answer}.\n\\boxed{{{answer}}}"
+        f"Bases: {spell(seq)}\nT -> U: {spell(answer)}\n\\boxed{{{answer}}}"
     )
     question = _template("transcription", split, rng).format(seq=seq)
     return question, answer, solution, {"kind": "sequence", "alphabet": "RNA", "sequence": seq}
@@ -162,7 +176,8 @@ def _translation(split: str, rng: Random) -> tuple[str, str, str, dict]:
             break
         steps.append(f"{codon}={_STANDARD.forward_table[codon]}")
     ending = "Protein up to the first stop" if steps[-1].endswith("stop") else "No stop codon; protein"
-    solution = f"{', '.join(steps)}.\n{ending}: {answer}.\n\\boxed{{{answer}}}"
+    codons = " ".join(seq[i : i + 3] for i in range(0, len(seq), 3))
+    solution = f"Bases: {spell(seq)}\nCodons: {codons}\n{', '.join(steps)}.\n{ending}: {answer}.\n\\boxed{{{answer}}}"
     question = _template("translation", split, rng).format(seq=seq)
     return question, answer, solution, {"kind": "sequence", "alphabet": "protein", "sequence": seq}
 

@@ -42,7 +42,7 @@ class ScienceDomain(Domain):
     system_prompt = SYSTEM_PROMPT
     families = CHEMISTRY_FAMILIES + BIOLOGY_FAMILIES
     license = "Apache-2.0"
-    data_version = "1"
+    data_version = "2"  # 2: biology traces spell the sequence base by base
     split_policy = (
         "Chemistry questions draw molecules from a Bemis-Murcko scaffold split (NCI molecules with 3-20 heavy "
         "atoms, their scaffolds hashed 75/25 into train/test, the most common scaffolds train-only; ood: WEHI "
