@@ -161,6 +161,15 @@ def _training_section(training: dict[str, Any]) -> str:
                 f"then fine-tuned {t.get('steps', '?')} steps (lr {t.get('lr', '?')}, final train loss "
                 f"{t.get('train_loss', float('nan')):.3f}); {s.get('seconds', 0) / 60:.1f} min in all."
             )
+        elif s["stage"] == "grpo":
+            lines.append(
+                f"GRPO: {s.get('steps', '?')} steps of {s.get('completions', 0) // max(s.get('steps', 1), 1)} "
+                f"completions ({s.get('num_generations', '?')} per problem), rewards "
+                f"{', '.join(f'{k} x{v:g}' for k, v in s.get('rewards', {}).items())}, lr {s.get('lr', '?')}, "
+                f"KL coefficient {s.get('beta', '?')}; mean reward {s.get('reward_first_steps', '?')} over the "
+                f"first 5 steps, {s.get('reward_last_steps', '?')} over the last 5; "
+                f"{s.get('seconds', 0) / 60:.1f} min (reward curve: `reward_curve.png`)."
+            )
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1)) if len(lines) > 1 else lines[0]
 
 

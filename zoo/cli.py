@@ -240,6 +240,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_rewards(args: argparse.Namespace) -> int:
+    from .domain import get_reward, reward_names
+
+    rows = [[name, ((get_reward(name).__doc__ or "").strip().splitlines() or [""])[0]] for name in reward_names()]
+    print(_table(rows, ["reward", "what it scores"]))
+    return 0
+
+
+@command
 def cmd_solve(args: argparse.Namespace) -> int:
     from .reasoner import load
 
@@ -398,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="the zoo's entries: domain, base, size, status and headline result",
                    description="Every zoo entry (one per recipe): its domain and base, whether it is trained in "
                    "the local store, published, or a recipe only, and its committed test accuracy.")
+
+    sub.add_parser("rewards", help="the reward functions a recipe's grpo.rewards can name",
+                   description="Every registered reward function (the domains' verifiers as RL rewards), by name.")
 
     p = sub.add_parser("solve", help="load a zoo entry and solve one problem (reasoning, answer, check)",
                        description="Load an entry (local store, path, or Hub) as a reasoner and solve one problem "

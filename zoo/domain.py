@@ -372,6 +372,16 @@ def get_reward(name: str) -> RewardFn:
     return _REWARDS[name]
 
 
+@register_reward("brevity")
+def brevity(completions: list[Any], **columns: Any) -> list[float | None]:
+    """1.0 for an empty completion, falling linearly to 0.0 at 800 characters (a length penalty).
+
+    >>> brevity(["", "x" * 400, "x" * 2000])
+    [1.0, 0.5, 0.0]
+    """
+    return [max(0.0, 1.0 - len(completion_text(c)) / 800) for c in completions]
+
+
 def reward_names() -> list[str]:
     _import_domains()
     return sorted(_REWARDS)

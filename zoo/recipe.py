@@ -1,9 +1,10 @@
 """Recipes: one YAML file per zoo entry, mapped 1:1 onto nested frozen dataclasses.
 
 A recipe file is headed by the command that runs it, and has the sections ``model``, ``lora``, ``data``,
-``train``, ``rft``, ``eval`` and ``publish`` besides ``name``, ``domain``, ``description`` and ``stages``
-(what training runs, in order: ``[sft]`` by default, ``[sft, rft]`` for SFT followed by rejection-sampling
-fine-tuning, or ``[rft]`` from the trained adapter named in ``model.adapter``)::
+``train``, ``rft``, ``grpo``, ``eval`` and ``publish`` besides ``name``, ``domain``, ``description`` and
+``stages`` (what training runs, in order: ``[sft]`` by default, ``[sft, rft]`` for SFT followed by
+rejection-sampling fine-tuning, ``[sft, grpo]`` or ``[sft, rft, grpo]`` with RL on verifiable rewards, or
+any of them without ``sft`` from the trained adapter named in ``model.adapter``)::
 
     # srmzoo train recipes/math/math-135m.yaml
     name: math-135m
@@ -38,6 +39,7 @@ __all__ = [
     "LoraConfig",
     "ModelConfig",
     "PublishConfig",
+    "GrpoConfig",
     "Recipe",
     "RftConfig",
     "STAGES",
@@ -162,7 +164,46 @@ class RftConfig:
     train_batch_size: int = 8
 
 
-STAGES = ("sft", "rft")
+@dataclass(frozen=True)
+class GrpoConfig:
+    """GRPO with verifiable rewards on the LoRA adapter (TRL's ``GRPOTrainer``), the ``grpo`` stage.
+
+    Attributes:
+        steps: optimizer steps.
+        problems: training-split problems to draw prompts from (seeded by ``seed``).
+        seed: problem and sampling seed (keep it apart from ``data.seed`` for problems new to the adapter).
+        num_generations: completions per problem (the group whose rewards are normalised together).
+        batch_size: completions per step, a multiple of ``num_generations``.
+        max_completion_length: generation budget per completion.
+        temperature: sampling temperature.
+        rewards: reward functions by registered name (``srmzoo rewards`` lists them), e.g. ``math_correct``.
+        reward_weights: one weight per reward (empty: all 1).
+        lr: learning rate (constant after ``warmup_steps``).
+        warmup_steps: linear warm-up steps.
+        beta: KL coefficient against the base (0: no reference pass, TRL's default).
+        loss_type: TRL's loss (``dapo``, ``grpo``, ``dr_grpo``, ``bnpo``).
+        mask_truncated_completions: completions cut off at the budget take no loss.
+        save_steps: checkpoint interval.
+    """
+
+    steps: int = 50
+    problems: int = 400
+    seed: int = 2
+    num_generations: int = 4
+    batch_size: int = 16
+    max_completion_length: int = 160
+    temperature: float = 0.8
+    rewards: tuple[str, ...] = ()
+    reward_weights: tuple[float, ...] = ()
+    lr: float = 2e-5
+    warmup_steps: int = 2
+    beta: float = 0.0
+    loss_type: str = "dapo"
+    mask_truncated_completions: bool = True
+    save_steps: int = 10
+
+
+STAGES = ("sft", "rft", "grpo")
 
 
 @dataclass(frozen=True)
@@ -211,6 +252,7 @@ class Recipe:
     train: TrainConfig = field(default_factory=TrainConfig)
     stages: tuple[str, ...] = ("sft",)
     rft: RftConfig = field(default_factory=RftConfig)
+    grpo: GrpoConfig = field(default_factory=GrpoConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     source: str | None = field(default=None, compare=False)  # the file it was read from
@@ -287,6 +329,24 @@ def _check_stages(recipe: Recipe, source: str) -> None:
     if r.temperature <= 0:
         raise SrmzooError(f"{source}: rft.temperature must be positive, got {r.temperature}",
                           hint="RFT samples; e.g. rft.temperature=0.8")
+    g = recipe.grpo
+    if "grpo" in stages:
+        if not g.rewards:
+            raise SrmzooError(f"{source}: grpo.rewards: name at least one reward function",
+                              hint=f"e.g. grpo.rewards: [{recipe.domain}_correct] (srmzoo rewards lists them)")
+        if g.reward_weights and len(g.reward_weights) != len(g.rewards):
+            raise SrmzooError(f"{source}: grpo.reward_weights has {len(g.reward_weights)} weights for "
+                              f"{len(g.rewards)} rewards", hint="give one weight per reward, or none")
+        for key in ("steps", "problems", "num_generations", "batch_size", "max_completion_length", "save_steps"):
+            if getattr(g, key) < 1:
+                raise SrmzooError(f"{source}: grpo.{key} must be at least 1, got {getattr(g, key)}")
+        if g.num_generations < 2 or g.batch_size % g.num_generations:
+            raise SrmzooError(
+                f"{source}: grpo.batch_size ({g.batch_size}) must be a multiple of grpo.num_generations "
+                f"({g.num_generations}), which must be at least 2 (advantages compare completions in a group)",
+                hint="e.g. num_generations: 4, batch_size: 16")
+        if g.temperature <= 0:
+            raise SrmzooError(f"{source}: grpo.temperature must be positive, got {g.temperature}")
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,7 @@ from .errors import SrmzooError
 __all__ = ["RUN_FILES", "find_adapter", "install_run", "store_dir"]
 
 RUN_FILES = ("recipe.yaml", "metrics.jsonl", "loss_curve.png", "train_summary.json", "stages_summary.json",
-             "rft_summary.json")
+             "rft_summary.json", "grpo_summary.json", "reward_curve.png")
 
 
 def store_dir() -> Path:

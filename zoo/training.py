@@ -401,11 +401,12 @@ def train(
     progress: bool = True,
     callbacks: list[Any] | None = None,
 ) -> TrainResult:
-    """Run a recipe's stages in order (``sft``, then ``rft``) and return the final adapter.
+    """Run a recipe's stages in order (``sft``, ``rft``, ``grpo``) and return the final adapter.
 
     SFT writes ``run_dir/adapter`` (with checkpoints, metrics and loss curve in ``run_dir``); RFT rounds
-    write ``run_dir/rft/round-<r>/`` and start from the SFT adapter, or from ``model.adapter`` in a recipe
-    without an SFT stage. With ``resume`` a finished stage is skipped and an unfinished one continues.
+    write ``run_dir/rft/round-<r>/``, GRPO ``run_dir/grpo/``; each starts from the previous stage's
+    adapter, the first from ``model.adapter`` in a recipe without an SFT stage. With ``resume`` a finished
+    stage is skipped and an unfinished one continues.
 
     Args:
         recipe: a validated recipe.
@@ -436,15 +437,24 @@ def train(
     else:
         start = find_adapter(recipe.model.adapter)
         _check_start_adapter(recipe, start)
-    rft = run_rft(recipe, run_dir, start, resume=resume, max_steps=max_steps, progress=progress)
-    last = rft.rounds[-1]["train"]
-    summary = {"stages": [s["stage"] for s in _stage_summaries(rft.adapter_dir)],
+    final, last = start, {"steps": 0, "train_loss": None, "trained_tokens": 0, "dropped_examples": 0}
+    if "rft" in recipe.stages:
+        rft = run_rft(recipe, run_dir, final, resume=resume, max_steps=max_steps, progress=progress)
+        final, last = rft.adapter_dir, rft.rounds[-1]["train"]
+    if "grpo" in recipe.stages:
+        from .grpo import run_grpo
+
+        grpo = run_grpo(recipe, run_dir, final, resume=resume, max_steps=max_steps, progress=progress)
+        final = grpo.adapter_dir
+        last = {"steps": grpo.summary["steps"], "train_loss": grpo.summary["train_loss"], "trained_tokens": 0,
+                "dropped_examples": 0}
+    summary = {"stages": [s["stage"] for s in _stage_summaries(final)],
                "steps": last["steps"], "train_loss": last["train_loss"], "trained_tokens": last["trained_tokens"],
                "seconds": round(time.perf_counter() - started, 1), "hardware": _hardware()}
     if sft_result is not None:
         summary["sft_seconds"] = sft_result.summary["seconds"]
     (run_dir / "stages_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return TrainResult(run_dir, rft.adapter_dir, last["steps"], last["train_loss"], summary["seconds"],
+    return TrainResult(run_dir, final, last["steps"], last["train_loss"], summary["seconds"],
                        last["trained_tokens"], last["dropped_examples"], summary)
 
 
