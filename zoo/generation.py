@@ -46,6 +46,7 @@ def generate(
     stats: GenerationStats | None = None,
     stop_strings: Sequence[str] | None = None,
     tools: Sequence[str] = (),
+    decoder: str = "pruned",
 ) -> list[list[str]]:
     """Complete rendered prompts in batches; returns, per prompt, its ``num_return_sequences`` completions.
 
@@ -57,7 +58,16 @@ def generate(
     With ``tools`` (names from :data:`srmzoo.tools.TOOLS`), each call the model writes (``<<expr>>``) is
     answered as soon as it closes: the result's tokens are forced into the sequence (they count towards
     ``max_new_tokens``), greedy and sampled alike.
+
+    ``decoder="pruned"`` (the default) decodes with :func:`greedy_decode`, which drops finished sequences
+    from the batch and, when sampling k completions, encodes each prompt once; ``"generate"`` uses
+    ``model.generate`` (kept as the baseline of ``bench/rl_generation.py``).
     """
+    if decoder not in ("pruned", "generate"):
+        raise ValueError(f"decoder must be 'pruned' or 'generate', got {decoder!r}")
+    if num_return_sequences > 1 and not do_sample:
+        raise ValueError("num_return_sequences > 1 needs do_sample=True (greedy completions would be identical)")
+    pruned = decoder == "pruned"
     import torch
     from tqdm.auto import tqdm
 
@@ -79,7 +89,14 @@ def generate(
                 [prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False
             ).to(device)
             with torch.inference_mode():
-                if do_sample or num_return_sequences > 1:
+                if pruned:
+                    new = greedy_decode(
+                        model, batch["input_ids"], batch["attention_mask"], max_new_tokens=max_new_tokens,
+                        eos_token_ids=_eos_ids(model, tokenizer), stop_strings=stop_strings, tokenizer=tokenizer,
+                        tool_caller=caller, temperature=temperature if do_sample else None, top_p=top_p,
+                        num_return_sequences=num_return_sequences,
+                    )
+                else:
                     processors = (
                         [tool_logits_processor(caller, batch["input_ids"].shape[1])] if caller else []
                     )
@@ -94,12 +111,6 @@ def generate(
                     )
                     new = out[:, batch["input_ids"].shape[1] :].tolist()
                     new = [[t for t in row if t != tokenizer.pad_token_id] for row in new]
-                else:
-                    new = greedy_decode(
-                        model, batch["input_ids"], batch["attention_mask"], max_new_tokens=max_new_tokens,
-                        eos_token_ids=_eos_ids(model, tokenizer), stop_strings=stop_strings, tokenizer=tokenizer,
-                        tool_caller=caller,
-                    )
             if stats is not None:
                 stats.new_tokens += sum(len(row) for row in new)
             texts = tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -139,8 +150,11 @@ def greedy_decode(
     stop_strings: Sequence[str] | None = None,
     tokenizer: Any = None,
     tool_caller: ToolCaller | None = None,
+    temperature: float | None = None,
+    top_p: float = 1.0,
+    num_return_sequences: int = 1,
 ) -> list[list[int]]:
-    """Greedy decoding with a KV cache that drops each sequence from the batch as soon as it ends.
+    """Greedy (or sampled) decoding with a KV cache that drops each sequence from the batch as soon as it ends.
 
     ``model.generate`` keeps a finished sequence in the batch, padding it, until the batch's longest one
     ends: with one rambling completion among 32 short ones, most of the compute is spent on padding. Here a
@@ -152,25 +166,39 @@ def greedy_decode(
     A ``tool_caller`` answers tool calls: the tokens it returns after a sequence's token are fed to that
     sequence, one per step, in place of its argmax.
 
-    Returns, per input row, its new token ids (the end token included when it stopped on one).
+    With a ``temperature``, each token is sampled from ``softmax(logits / temperature)`` (restricted to the
+    smallest set of tokens whose probability reaches ``top_p``) with torch's global generator, and
+    ``num_return_sequences`` samples are drawn per prompt: the prompt is encoded once and its cache
+    repeated, so k samples cost one prefill, and each sample leaves the batch when it ends, which
+    ``generate``'s sampling does not do.
+
+    Returns, per sequence (prompt-major: prompt i's samples are rows ``i*k .. i*k+k-1``), its new token
+    ids (the end token included when it stopped on one).
     """
     import torch
     from transformers import DynamicCache
 
-    rows = input_ids.shape[0]
+    k = num_return_sequences
+    if k > 1 and temperature is None:
+        raise ValueError("num_return_sequences > 1 needs sampling (a temperature)")
     position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache(config=model.config)
     out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                 cache=cache, use_cache=True, logits_to_keep=1)
-    alive = torch.arange(rows)
+    logits = out.logits[:, -1, :]
     next_pos = position_ids[:, -1] + 1
     mask = attention_mask
+    if k > 1:  # one prefill per prompt, then k copies of its cache
+        cache.batch_repeat_interleave(k)
+        logits, next_pos, mask = (t.repeat_interleave(k, dim=0) for t in (logits, next_pos, mask))
+    rows = logits.shape[0]
+    alive = torch.arange(rows)
     eos = torch.tensor(list(eos_token_ids), dtype=torch.long, device=input_ids.device)
     generated: list[list[int]] = [[] for _ in range(rows)]
     longest = max((len(s) for s in stop_strings or ()), default=0)
     forced: dict[int, list[int]] = {}
     for step in range(max_new_tokens):
-        token = out.logits[:, -1, :].float().argmax(-1)
+        token = _next_token(logits.float(), temperature, top_p)
         for j, row in enumerate(alive.tolist()):
             if forced.get(row):
                 token[j] = forced[row].pop(0)
@@ -191,8 +219,25 @@ def greedy_decode(
         mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
         out = model(input_ids=token[:, None], attention_mask=mask, position_ids=next_pos[:, None],
                     cache=cache, use_cache=True)
+        logits = out.logits[:, -1, :]
         next_pos = next_pos + 1
     return generated
+
+
+def _next_token(logits: Any, temperature: float | None, top_p: float) -> Any:
+    """Argmax, or a sample at ``temperature`` from the top-``top_p`` nucleus (as transformers' warpers do)."""
+    import torch
+
+    if temperature is None:
+        return logits.argmax(-1)
+    logits = logits / temperature
+    if top_p < 1.0:
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cumulative - sorted_logits.softmax(-1) >= top_p  # keep tokens until the mass reaches top_p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    return torch.multinomial(logits.softmax(-1), 1).squeeze(-1)
 
 
 def chat(
