@@ -574,7 +574,8 @@ def test_compare_adapters_run_on_the_same_items_and_an_identical_copy_differs_by
     assert [(r["model"], r["prompting"]) for r in results["reports"]] == [
         ("toy-tiny (adapter)", "adapter"), ("toy-tiny-sft (adapter)", "adapter")]
     assert results["settings"]["compare_adapters"] == [
-        {"label": "toy-tiny-sft (adapter)", "path": str(twin), "sha256": results["adapter"]["sha256"]}]
+        {"name": str(twin), "label": "toy-tiny-sft (adapter)", "path": str(twin), "sha256": results["adapter"]["sha256"]}]
+    assert results["settings"]["command"].endswith(f"--compare --compare-adapter {twin} --no-base")
     [paired] = results["paired"]
     assert paired == {"model": "toy-tiny-sft (adapter)", "prompting": "adapter", "n": 6, "difference": 0.0,
                       "ci_low": 0.0, "ci_high": 0.0, "only_adapter_correct": 0, "only_other_correct": 0}

@@ -95,7 +95,7 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
     ]
     own = f"{results.get('entry')} (adapter)"
     for r in reports:
-        name = f"**{r['model']}**" if r["model"] == own else r["model"]
+        name = f"**{r['model']}**" if r["model"] == own and r["prompting"] == "adapter" else r["model"]
         rows.append(
             f"| {name} | {r['prompting']} | {_pct(r['accuracy'])} | {_pct(r['ci_low'])} – {_pct(r['ci_high'])} "
             f"| {r['correct']} / {r['wrong']} / {r['unverifiable']} |"
@@ -183,7 +183,7 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     results = []
     for split, res in evals.items():
         for r in res["reports"]:
-            if r["prompting"] != "adapter":
+            if r["prompting"] != "adapter" or r["model"] != f"{entry} (adapter)":  # not a compared adapter
                 continue
             results.append(
                 EvalResult(
@@ -319,6 +319,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
     recipe_file = _run_file(adapter_dir, "recipe.yaml")
     recipe_yaml = recipe_file.read_text() if recipe_file else ""
     recipe = yaml.safe_load(recipe_yaml) if recipe_yaml else {}
+    repo = repo or (recipe.get("publish") or {}).get("repo")  # where the recipe publishes it
     search = [Path(results_dir)] if results_dir is not None else []
     evals = load_results(adapter_dir, search=[*search, adapter_dir / "eval", card_dir(entry)])
     fmt = PromptFormat.load(adapter_dir)

@@ -433,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "with the one card template.")
     p.add_argument("entry", help="entry name in the local zoo store, adapter dir, or run dir")
     p.add_argument("--out-dir", help="where the card goes (default: model_cards/<entry>)")
-    p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets")
+    p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets (default: the recipe's publish.repo)")
 
     p = sub.add_parser("export", help="write an entry as a standalone model (LoRA merged): transformers or GGUF",
                        description="Merge the LoRA weights into the base and save a standalone model: a transformers "

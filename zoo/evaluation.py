@@ -713,6 +713,7 @@ def _reproduce_command(target: str, settings: dict[str, Any]) -> str:
     if settings["samples"] > 1:
         argv += ["--temperature", str(settings["temperature"])]
     argv += ["--compare", *settings["compare"]]  # bare: none (the recipe's default would add some)
+    argv += ["--compare-adapter", *(a["name"] for a in settings.get("compare_adapters", []))]
     if settings["base_path"]:
         argv += ["--base-path", settings["base_path"]]
     if not settings["include_base"]:
@@ -912,6 +913,7 @@ def run_eval(
     compare = tuple(compare)
     for name in compare:  # an unavailable base fails now, not after an hour of generation
         resolve_base(name)
+    compare_adapters = tuple(compare_adapters)
     other_adapters = [find_adapter(name) for name in compare_adapters]
     for other in other_adapters:
         other_meta = read_adapter_meta(other)
@@ -992,11 +994,12 @@ def run_eval(
     _release_memory()
 
     adapters_compared = []
-    for other in other_adapters:
+    for name, other in zip(compare_adapters, other_adapters, strict=True):
         label = f"{read_adapter_meta(other).get('entry') or other.name} (adapter)"
         if label == f"{entry} (adapter)" or label in {a["label"] for a in adapters_compared}:
             label = f"{other} (adapter)"  # two copies of one entry: tell them apart by path
-        adapters_compared.append({"label": label, "path": str(other), "sha256": _sha256_file(other / ADAPTER_WEIGHTS_FILE)})
+        adapters_compared.append({"name": str(name), "label": label, "path": str(other),
+                                  "sha256": _sha256_file(other / ADAPTER_WEIGHTS_FILE)})
         if done(label, "adapter"):
             run(None, None, None, label, "adapter")
             continue

@@ -328,7 +328,9 @@ def run_rft(
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
                      summary={**summary["train"], "seconds": summary["seconds"], "stages": stages})
         (round_dir / ROUND_SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
-        plot_loss_curve(round_dir)
+        curve = plot_loss_curve(round_dir)
+        if curve is not None and not (run_dir / "train_summary.json").is_file():
+            (run_dir / "loss_curve.png").write_bytes(curve.read_bytes())  # no SFT stage here: the card's curve
         rounds.append(summary)
         current = adapter_dir
         del model, trainer
