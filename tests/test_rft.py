@@ -16,7 +16,7 @@ from srmzoo.domain import Check, Verdict
 from srmzoo.errors import SrmzooError
 from srmzoo.recipe import Recipe
 from srmzoo.rft import KEPT_FILE, SAMPLES_FILE, kept_completions
-from srmzoo.training import ADAPTER_META_FILE, train
+from srmzoo.training import ADAPTER_META_FILE, dry_run, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -123,8 +123,14 @@ def test_rft_recipes_are_checked_before_any_work(tiny_base_dir, tiny_run, tmp_pa
         rft_recipe(tiny_base_dir, adapter=str(tiny_run / "adapter"))
     with pytest.raises(SrmzooError, match="rft.samples must be at least 1"):
         rft_recipe(tiny_base_dir, samples=0)
+    missing = rft_recipe(tiny_base_dir, stages=["rft"], adapter="no-such-entry")
     with pytest.raises(SrmzooError, match="no adapter for 'no-such-entry'"):
-        train(rft_recipe(tiny_base_dir, stages=["rft"], adapter="no-such-entry"), tmp_path / "r", progress=False)
+        train(missing, tmp_path / "r", progress=False)
+    with pytest.raises(SrmzooError, match="no adapter for 'no-such-entry'"):
+        dry_run(missing)
+    report = dry_run(rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter")))
+    assert report["stages"] == ["rft"] and "steps" not in report
+    assert report["rft"]["sampled_completions_per_round"] == 16 and report["rft"]["max_kept_per_round"] == 16
     wrong_domain = Recipe.from_dict({**rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter"))
                                      .to_dict(), "domain": "math"})
     with pytest.raises(SrmzooError, match="is a 'toy-addition' adapter, the recipe is 'math'"):

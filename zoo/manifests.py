@@ -224,6 +224,15 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
                 "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
                 "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
             }
+    if "grpo" in recipe.stages:  # GRPO's prompts: more train-split problems, also apart from the eval splits
+        g = recipe.grpo
+        req = {"n": g.problems, "seed": g.seed, "families": recipe.data.families}
+        problems = domain.examples("train", g.problems, seed=g.seed, families=recipe.data.families)
+        manifest["grpo_problems"] = {
+            **_split_record(domain, req, problems),
+            "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
+            "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
+        }
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return manifest
 

@@ -745,14 +745,27 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         },
         **{k: v for k, v in cost.items() if k not in ("base", "base_params")},
     }
+    start = "the sft stage's" if recipe.stages[0] == "sft" else str(_dry_run_start(recipe))
     if "rft" in recipe.stages:
         r = recipe.rft
         report["rft"] = {
-            "start_adapter": "the sft stage's" if recipe.stages[0] == "sft" else str(_dry_run_start(recipe)),
+            "start_adapter": start,
             "rounds": r.rounds,
             "sampled_completions_per_round": r.problems * r.samples,
             "max_generated_tokens_per_round": r.problems * r.samples * r.max_new_tokens,
             "max_kept_per_round": r.problems * r.keep_per_problem,
+        }
+    if "grpo" in recipe.stages:
+        from .grpo import reward_functions
+
+        g = recipe.grpo
+        reward_functions(g.rewards)  # an unknown reward fails here, not after loading the model
+        report["grpo"] = {
+            "start_adapter": "the rft stage's" if "rft" in recipe.stages else start,
+            "steps": g.steps,
+            "completions": g.steps * g.batch_size,
+            "max_generated_tokens": g.steps * g.batch_size * g.max_completion_length,
+            "rewards": dict(zip(g.rewards, g.reward_weights or [1.0] * len(g.rewards), strict=True)),
         }
     if recipe.stages[0] != "sft":  # no SFT: its data, cost and steps describe nothing that runs
         for key in ("data", "tokens", "estimated_hours", "steps"):
