@@ -294,7 +294,7 @@ def _check_stages(recipe: Recipe, source: str) -> None:
     Traceback (most recent call last):
     ...
     srmzoo.errors.SrmzooError: <dict>: stages: unknown stage 'rtf' (did you mean rft?)
-      hint: stages run in this order: sft, rft
+      hint: stages run in this order: sft, rft, grpo
     >>> Recipe.from_dict({**base, "stages": ["rft"]})
     Traceback (most recent call last):
     ...

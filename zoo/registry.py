@@ -156,7 +156,7 @@ def get_entry(name: str) -> ZooEntry:
     >>> get_entry("math-13m")
     Traceback (most recent call last):
     ...
-    srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-135m-tools, math-7b?
+    srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-135m-rft, math-135m-grpo?
       hint: see `srmzoo list` for every entry
     """
     known = entries()
