@@ -105,8 +105,15 @@ def run_grpo(
     import torch
     from trl import GRPOConfig, GRPOTrainer
 
-    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter, read_adapter_meta
-    from .training import _hardware, _make_metrics_callback, save_adapter, use_bf16
+    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter
+    from .training import (
+        _hardware,
+        _make_metrics_callback,
+        continue_training,
+        save_adapter,
+        stage_history,
+        use_bf16,
+    )
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise SrmzooError("the grpo stage runs in one process here", hint="run it without torchrun/accelerate launch")
@@ -133,11 +140,7 @@ def run_grpo(
             "unanswered calls",
             hint="use the rft stage for an entry with data.tools, or start grpo from an entry without tools",
         )
-    for name, param in model.named_parameters():
-        if "lora_" in name:
-            param.requires_grad_(True)
-    model.train()
-    tokenizer.chat_template = fmt.chat_template
+    continue_training(model, tokenizer, fmt)
     domain = get_domain(recipe.domain)
     dataset = domain.dataset("train", cfg.problems, seed=cfg.seed, families=recipe.data.families)
     dataset = dataset.map(lambda row: {"prompt": fmt.render(tokenizer, fmt.messages(row["question"]))})
@@ -196,8 +199,7 @@ def run_grpo(
         "seconds": round(seconds, 1),
         "hardware": _hardware(),
     }
-    previous = read_adapter_meta(start_adapter).get("training", {})
-    stages = [*previous.get("stages", [{"stage": "sft", **previous}] if previous else []), summary]
+    stages = stage_history(start_adapter, summary)
     save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
                  summary={**{k: summary[k] for k in ("steps", "train_loss", "seconds")}, "stages": stages})
     (grpo_dir / GRPO_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")

@@ -235,14 +235,16 @@ def run_rft(
     """
     from transformers import DataCollatorForSeq2Seq, set_seed
 
-    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter, merge_for_generation, read_adapter_meta
+    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter, merge_for_generation
     from .training import (
         _completion_only_trainer_class,
         _make_metrics_callback,
         _rows_to_dataset,
         _training_args,
+        continue_training,
         plot_loss_curve,
         save_adapter,
+        stage_history,
         tokenize_examples,
     )
 
@@ -295,11 +297,7 @@ def run_rft(
         examples = [replace(by_id[k["id"]], solution=k["completion"]) for k in kept]
         # The completions already carry their tool calls and results as generated: no annotation.
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, annotate_tools=False)
-        for name, param in model.named_parameters():
-            if "lora_" in name:
-                param.requires_grad_(True)
-        model.train()
-        tokenizer.chat_template = fmt.chat_template
+        continue_training(model, tokenizer, fmt)
         round_recipe = _round_recipe(recipe)
         trainer = _completion_only_trainer_class()(
             model=model,
@@ -322,9 +320,7 @@ def run_rft(
             "epochs": cfg.epochs,
         }
         summary["seconds"] = round(time.perf_counter() - round_started, 1)
-        previous = read_adapter_meta(current).get("training", {})
-        stages = [*previous.get("stages", [{"stage": "sft", **previous}] if previous else []),
-                  {"stage": "rft", **summary}]
+        stages = stage_history(current, {"stage": "rft", **summary})
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
                      summary={**summary["train"], "seconds": summary["seconds"], "stages": stages})
         (round_dir / ROUND_SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")

@@ -458,6 +458,21 @@ def train(
                        last["trained_tokens"], last["dropped_examples"], summary)
 
 
+def continue_training(model: Any, tokenizer: Any, fmt: PromptFormat) -> None:
+    """Make a loaded adapter trainable again (its LoRA weights only) for a post-SFT stage."""
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.requires_grad_(True)
+    model.train()
+    tokenizer.chat_template = fmt.chat_template
+
+
+def stage_history(start_adapter: str | Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages behind ``start_adapter`` (an SFT adapter counts as one ``sft`` stage) plus this one."""
+    previous = json.loads((Path(start_adapter) / ADAPTER_META_FILE).read_text()).get("training", {})
+    return [*previous.get("stages", [{"stage": "sft", **previous}] if previous else []), summary]
+
+
 def _stage_summaries(adapter_dir: Path) -> list[dict[str, Any]]:
     meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text())
     return meta.get("training", {}).get("stages", [])
