@@ -30,7 +30,8 @@ __all__ = ["CARD_ARTIFACTS", "load_results", "render_card", "write_card"]
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "TEMPLATE.md.j2"
-CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "recipe.yaml")
+CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "reward_curve.png", "recipe.yaml")
+CURVES = {"loss_curve.png": "training loss", "reward_curve.png": "GRPO reward"}
 SPLIT_TITLES = {
     "test": "held out, in distribution",
     "ood": "held out, out of distribution (more steps, larger values, unseen phrasings)",
@@ -349,6 +350,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         tools_note=_tools_note(fmt.tools),
         evals=[_eval_section(r) for r in evals.values()],
         training_line=training_line,
+        curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
         recipe_path=_recipe_path(entry),
         recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
         data_section=_data_section(entry, domain.name),

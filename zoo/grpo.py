@@ -133,7 +133,7 @@ def run_grpo(
     rewards = reward_functions(cfg.rewards)
     started = time.perf_counter()
 
-    model, tokenizer, fmt, meta = load_adapter(start_adapter)
+    model, tokenizer, fmt, meta = load_adapter(start_adapter, base_path=recipe.model.path)
     if fmt.tools:
         raise SrmzooError(
             f"the grpo stage cannot answer tool calls ({', '.join(fmt.tools)}): its completions would carry "

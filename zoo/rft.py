@@ -270,7 +270,7 @@ def run_rft(
         round_dir.mkdir(parents=True, exist_ok=True)
         round_started = time.perf_counter()
         set_seed(cfg.seed + round_no)
-        model, tokenizer, fmt, meta = load_adapter(current)
+        model, tokenizer, fmt, meta = load_adapter(current, base_path=recipe.model.path)
         problems, seen_in_sft = _problems(recipe, domain, round_no)
         log.info("rft round %d: sampling %d x %d completions from %s", round_no, len(problems), cfg.samples, current)
         merged = merge_for_generation(model)  # sampling at the base's speed; undone before training
