@@ -82,3 +82,28 @@ def test_grpo_recipes_are_checked(tiny_base_dir, tiny_run, tmp_path):
     with pytest.raises(SrmzooError, match=r"grpo.rewards: unknown reward 'math_corect'.*math_correct"):
         train(grpo_recipe(tiny_base_dir, adapter, rewards=["math_corect"], reward_weights=[]), tmp_path / "r",
               progress=False)
+
+
+def test_a_recipe_model_path_is_where_the_start_adapters_base_loads_from(tiny_base_dir, tiny_run, tmp_path,
+                                                                          monkeypatch):
+    """Seen on a GPU machine: a base given only as ``model.path`` (no registry source there) must serve the
+    stage's checks and the start adapter, not the adapter's recorded origin or the registry."""
+    import shutil
+
+    import srmzoo.bases
+
+    start = tmp_path / "moved-adapter"
+    shutil.copytree(tiny_run / "adapter", start)
+    meta = json.loads((start / ADAPTER_META_FILE).read_text())
+    meta["base"]["origin"] = "dir:/no/such/base/any/more"
+    (start / ADAPTER_META_FILE).write_text(json.dumps(meta))
+    real_resolve = srmzoo.bases.resolve_base
+
+    def resolve_only_explicit_paths(name, *, path=None, revision=None):
+        if path is None:
+            raise SrmzooError(f"base {name!r} is not available here")
+        return real_resolve(name, path=path, revision=revision)
+
+    monkeypatch.setattr(srmzoo.bases, "resolve_base", resolve_only_explicit_paths)
+    result = train(grpo_recipe(tiny_base_dir, start, steps=1, problems=4), tmp_path / "run", progress=False)
+    assert json.loads((result.adapter_dir / ADAPTER_META_FILE).read_text())["training"]["stages"][-1]["stage"] == "grpo"

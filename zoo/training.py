@@ -495,14 +495,15 @@ def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None
 
 
 def _check_start_adapter(recipe: Recipe, adapter_dir: Path) -> None:
-    """``model.adapter`` must be an adapter of this recipe's domain on this recipe's base."""
-    from .bases import resolve_base
+    """``model.adapter`` must be an adapter of this recipe's domain on this recipe's base (by name: the
+    weights are checked by hash when the adapter loads, from ``model.path`` if the recipe gives one)."""
+    from .bases import get_base_spec
 
     meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text()) if (adapter_dir / ADAPTER_META_FILE).is_file() else {}
     if meta.get("domain") != recipe.domain:
         raise SrmzooError(f"model.adapter {recipe.model.adapter} is a {meta.get('domain')!r} adapter, "
                           f"the recipe is {recipe.domain!r}", hint="name an adapter trained for this domain")
-    want = resolve_base(recipe.model.base).spec.name
+    want = get_base_spec(recipe.model.base).name
     got = meta.get("base", {}).get("name")
     if got != want:
         raise SrmzooError(f"model.adapter {recipe.model.adapter} was trained on {got!r}, the recipe's base is {want!r}",
