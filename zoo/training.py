@@ -469,13 +469,16 @@ def continue_training(model: Any, tokenizer: Any, fmt: PromptFormat) -> None:
 
 def stage_history(start_adapter: str | Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The stages behind ``start_adapter`` (an SFT adapter counts as one ``sft`` stage) plus this one."""
-    previous = json.loads((Path(start_adapter) / ADAPTER_META_FILE).read_text()).get("training", {})
+    from .evaluation import read_adapter_meta  # evaluation imports this module
+
+    previous = read_adapter_meta(start_adapter).get("training", {})
     return [*previous.get("stages", [{"stage": "sft", **previous}] if previous else []), summary]
 
 
 def _stage_summaries(adapter_dir: Path) -> list[dict[str, Any]]:
-    meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text())
-    return meta.get("training", {}).get("stages", [])
+    from .evaluation import read_adapter_meta
+
+    return read_adapter_meta(adapter_dir).get("training", {}).get("stages", [])
 
 
 def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None:
@@ -498,8 +501,9 @@ def _check_start_adapter(recipe: Recipe, adapter_dir: Path) -> None:
     """``model.adapter`` must be an adapter of this recipe's domain on this recipe's base (by name: the
     weights are checked by hash when the adapter loads, from ``model.path`` if the recipe gives one)."""
     from .bases import get_base_spec
+    from .evaluation import read_adapter_meta
 
-    meta = json.loads((adapter_dir / ADAPTER_META_FILE).read_text()) if (adapter_dir / ADAPTER_META_FILE).is_file() else {}
+    meta = read_adapter_meta(adapter_dir)  # a clear error for a directory that is not an srmzoo adapter
     if meta.get("domain") != recipe.domain:
         raise SrmzooError(f"model.adapter {recipe.model.adapter} is a {meta.get('domain')!r} adapter, "
                           f"the recipe is {recipe.domain!r}", hint="name an adapter trained for this domain")
