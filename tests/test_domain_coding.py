@@ -488,3 +488,40 @@ def test_mbpp_loader_errors_name_the_problem(tmp_path, monkeypatch):
     with pytest.raises(SrmzooError, match="google-research-datasets/mbpp") as err:
         load_mbpp()
     assert "not available offline" in str(err.value)
+
+
+def test_external_benchmarks_are_eval_splits_never_training_splits(coding):
+    assert [e.id for e in coding.eval_examples("humaneval", 2)] == ["humaneval/test/00000", "humaneval/test/00001"]
+    assert coding.eval_examples("test", 2) == coding.examples("test", 2)
+    with pytest.raises(SrmzooError, match="external benchmark of coding, for evaluation only"):
+        coding.examples("humaneval", 2)
+    with pytest.raises(SrmzooError, match="unknown split 'humaneval' for domain 'math'") as err:
+        get_domain("math").eval_examples("humaneval", 2)
+    assert "train, test, ood" in str(err.value)
+
+
+def test_run_eval_scores_humaneval_and_a_local_mbpp_copy(tmp_path, tiny_base_dir, monkeypatch):
+    from srmzoo.evaluation import run_eval
+    from srmzoo.recipe import Recipe
+    from srmzoo.training import train
+
+    recipe = Recipe.from_dict({
+        "name": "coding-tiny", "domain": "coding",
+        "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
+        "data": {"train_size": 8, "max_length": 384},
+        "train": {"batch_size": 4, "max_steps": 1, "save_steps": 100},
+    })
+    run_dir = tmp_path / "coding-tiny"
+    train(recipe, run_dir, progress=False)
+    monkeypatch.setenv("SRMZOO_MBPP_FILE", str(_jsonl(tmp_path / "mbpp.jsonl", MBPP_ROWS)))
+    for split, ids in (("humaneval", ["humaneval/test/00000", "humaneval/test/00001"]),
+                       ("mbpp", ["mbpp/test/00011", "mbpp/test/00014"])):
+        results = run_eval(run_dir, split=split, n=2, few_shot=0, max_new_tokens=4, batch_size=2,
+                           out_dir=tmp_path / "eval", progress=False)
+        assert results["settings"]["split"] == split and results["settings"]["n"] == 2
+        assert [r["prompting"] for r in results["reports"]] == ["zero-shot", "adapter"]
+        samples = [json.loads(line) for line in Path(results["paths"]["samples"]).read_text().splitlines()]
+        assert [s["id"] for s in samples] == ids * 2
+        # four random tokens are never a passing program: the verifier ran and said so
+        assert all(s["verdict"] != "correct" for s in samples)
+        assert f"--split {split}" in results["settings"]["command"]

@@ -36,6 +36,8 @@ SPLIT_TITLES = {
     "test": "held out, in distribution",
     "ood": "held out, out of distribution (more steps, larger values, unseen phrasings)",
     "train": "training items (diagnostic only)",
+    "humaneval": "HumanEval, an external benchmark (never trained on)",
+    "mbpp": "MBPP test split, an external benchmark (never trained on)",
 }
 
 
@@ -79,7 +81,7 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
                 log.warning("skipping %s: it evaluated a different adapter (sha256 differs)", path)
                 continue
             found[split] = results
-    order = {"test": 0, "ood": 1}
+    order = {"test": 0, "ood": 1, "humaneval": 2, "mbpp": 3}
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
 
 

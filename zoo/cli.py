@@ -351,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pass@k and majority vote with --samples. Defaults come from the entry's recipe (eval section).",
     )
     p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store (e.g. math-135m)")
-    p.add_argument("--split", action="append", choices=["test", "ood", "train"],
-                   help="split to evaluate (repeatable; default: the recipe's eval.splits)")
+    p.add_argument("--split", action="append", metavar="SPLIT",
+                   help="test, ood or train, or an external benchmark of the domain (coding: humaneval, mbpp); "
+                   "repeatable; default: the recipe's eval.splits")
     p.add_argument("--n", type=int, help="items per split")
     p.add_argument("--few-shot", type=int, help="worked examples in the base's few-shot prompt")
     p.add_argument("--max-new-tokens", type=int)

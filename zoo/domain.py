@@ -20,7 +20,7 @@ import abc
 import enum
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -193,6 +193,8 @@ class Domain(abc.ABC):
             (healthcare: research and education only, not clinical decisions); None for most domains.
         split_policy: one sentence on how this domain keeps ``train``, ``test`` and ``ood`` disjoint
             (seeds, value ranges, templates, ...); quoted in data manifests.
+        benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split NAME``
+            scores like a split: name -> one line on what it is and where it comes from.
     """
 
     name: ClassVar[str]
@@ -203,6 +205,7 @@ class Domain(abc.ABC):
     data_version: ClassVar[str] = "1"
     disclaimer: ClassVar[str | None] = None
     split_policy: ClassVar[str] = ""
+    benchmarks: ClassVar[Mapping[str, str]] = {}
 
     @abc.abstractmethod
     def examples(
@@ -281,9 +284,45 @@ class Domain(abc.ABC):
                 raise SrmzooError(f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100")
         return chosen
 
-    def check_split(self, split: str) -> None:
-        if split not in SPLITS:
-            raise SrmzooError(f"unknown split {split!r} for domain {self.name!r}", hint=f"use one of: {', '.join(SPLITS)}")
+    def check_split(self, split: str, *, benchmarks: bool = False) -> None:
+        """Refuse a name that is not a generated split (with ``benchmarks``: nor an external benchmark).
+
+        >>> from srmzoo.domain import get_domain
+        >>> get_domain("coding").check_split("humaneval", benchmarks=True)
+        >>> get_domain("coding").check_split("humaneval")
+        Traceback (most recent call last):
+        ...
+        srmzoo.errors.SrmzooError: 'humaneval' is an external benchmark of coding, for evaluation only
+          hint: generated splits: train, test, ood
+        """
+        if split in SPLITS or (benchmarks and split in self.benchmarks):
+            return
+        if split in self.benchmarks:
+            raise SrmzooError(f"{split!r} is an external benchmark of {self.name}, for evaluation only",
+                              hint=f"generated splits: {', '.join(SPLITS)}")
+        known = [*SPLITS, *self.benchmarks] if benchmarks else list(SPLITS)
+        raise SrmzooError(f"unknown split {split!r} for domain {self.name!r}", hint=f"use one of: {', '.join(known)}")
+
+    def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
+        """The first ``n`` items of the external benchmark ``name`` (one of :attr:`benchmarks`).
+
+        Domains with external evaluation sets override this; the base class has none.
+
+        Raises:
+            UnknownNameError: ``name`` is not one of the domain's benchmarks.
+        """
+        raise UnknownNameError(f"{self.name} benchmark", name, self.benchmarks)
+
+    def eval_examples(self, split: str, n: int, *, seed: int = 0) -> list[Example]:
+        """What an evaluation of ``split`` scores: ``n`` generated items of a split, or of a benchmark.
+
+        External benchmarks (:attr:`benchmarks`) are evaluation sets only: :meth:`examples`, which training
+        draws from, never returns them.
+        """
+        self.check_split(split, benchmarks=True)
+        if split in self.benchmarks:
+            return self.benchmark_examples(split, n, seed=seed)
+        return self.examples(split, n, seed=seed)
 
     def check_families(self, families: Iterable[str] | None) -> tuple[str, ...]:
         if families is None:

@@ -896,7 +896,7 @@ def run_eval(
     adapter_dir = find_adapter(target)
     meta = read_adapter_meta(adapter_dir)
     domain = get_domain(meta["domain"])
-    domain.check_split(split)
+    domain.check_split(split, benchmarks=True)
     for label, value, minimum in (
         ("n", n, 1),
         ("samples", samples, 1),
@@ -920,7 +920,7 @@ def run_eval(
         if other_meta["domain"] != meta["domain"]:
             raise SrmzooError(f"cannot compare {adapter_dir} ({meta['domain']}) with {other} "
                               f"({other_meta['domain']}) on the same items", hint="compare adapters of one domain")
-    examples = domain.examples(split, n, seed=seed)
+    examples = domain.eval_examples(split, n, seed=seed)
     if not examples:
         raise SrmzooError(f"domain {domain.name!r} gave no {split} items", hint="check the domain's data")
     shots = few_shot_examples(domain, few_shot, seed=seed, exclude=examples)

