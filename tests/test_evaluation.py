@@ -29,6 +29,7 @@ from srmzoo.evaluation import (  # noqa: E402
     wilson_interval,
 )
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat  # noqa: E402
+from srmzoo.scaling import scaling_curve  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -82,6 +83,9 @@ class StubTokenizer:
 
     def apply_chat_template(self, messages, *, chat_template, tokenize, add_generation_prompt):
         return "".join(f"[{m['role']}] {m['content']}\n" for m in messages) + "[assistant]"
+
+    def __call__(self, texts, *, add_special_tokens):  # one token per character
+        return {"input_ids": [list(t) for t in texts]}
 
 
 def _item(i: int, family: str, a: int, b: int) -> Example:
@@ -153,6 +157,14 @@ def test_evaluate_scores_samples_votes_and_families_exactly(monkeypatch):
     assert report.records[1]["vote"] == {"answer": "4", "verdict": "correct"}
     assert [r["id"] for r in report.records] == [e.id for e in items]
     assert "records" not in report.to_dict() and len(report.to_dict(records=True)["records"]) == 4
+    assert report.records[1]["answers"] == [None, "4", "5"] and report.records[1]["new_tokens"] == [7, 9, 9]
+    # The scaling curve at k' = k is the report's own vote and pass@k; at k' = 1, its pass@1.
+    curve = scaling_curve(report.records)
+    assert curve["k"] == [1, 2, 3] and curve["n"] == 4
+    assert curve["majority"][-1] == report.majority_accuracy and curve["pass_at_k"][-1] == report.pass_at_k
+    assert curve["pass_at_k"][0] == pytest.approx(report.pass_at_1)
+    assert curve["majority"][0] == pytest.approx(report.pass_at_1)  # a vote of one is that sample
+    assert curve["tokens_per_item"][0] == pytest.approx(sum(len(c) for v in completions.values() for c in v) / 12, abs=0.05)
 
 
 def test_greedy_evaluation_has_no_sampling_metrics(monkeypatch):
@@ -442,14 +454,25 @@ def test_run_eval_samples_and_out_dir(tiny_run, tmp_path):
         device="cpu",
         progress=False,
     )
-    assert (tmp_path / "out" / "results_test.json").is_file() and (
-        tmp_path / "out" / "samples_test.jsonl"
+    # named apart from a greedy evaluation of the same split, which it must not replace
+    assert (tmp_path / "out" / "results_test_k2.json").is_file() and (
+        tmp_path / "out" / "samples_test_k2.jsonl"
     ).is_file()
     [report] = results["reports"]
     assert report["prompting"] == "adapter" and report["samples"] == 2
     assert report["pass_at_k"] is not None and report["majority_accuracy"] is not None
     assert report["pass_at_1"] <= report["pass_at_k"]
     assert results["settings"]["decoding"] == "sampling" and "--no-base" in results["settings"]["command"]
+    assert results["paths"]["scaling_plot"] == str(tmp_path / "out" / "scaling_test_k2.png")
+    assert (tmp_path / "out" / "scaling_test_k2.png").stat().st_size > 0
+    [curve] = json.loads((tmp_path / "out" / "results_test_k2.json").read_text())["scaling"].values()
+    assert curve["k"] == [1, 2] and curve["majority"][-1] == report["majority_accuracy"]
+    assert curve["pass_at_k"][-1] == pytest.approx(report["pass_at_k"]) and 0 < curve["tokens_per_item"][0] <= 3
+    from srmzoo.store import find_adapter
+
+    card = render_card(find_adapter(tiny_run), results_dir=tmp_path / "out")
+    assert "2 samples per item at temperature 0.7" in card and "![test-time scaling](scaling_test_k2.png)" in card
+    assert f"| toy-tiny (adapter), adapter | 2 | {curve['tokens_per_item'][1]:.0f} |" in card
     with pytest.raises(SrmzooError, match="unknown split"):
         run_eval(tiny_run, split="dev", n=3, progress=False)
     with pytest.raises(SrmzooError, match="n must be a positive integer"):

@@ -74,7 +74,10 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
                 results = json.loads(path.read_text())
             except json.JSONDecodeError as err:
                 raise SrmzooError(f"{path} is not valid JSON: {err}", hint="re-run srmzoo eval") from None
-            split = results.get("settings", {}).get("split")
+            settings = results.get("settings", {})
+            split = settings.get("split")
+            if settings.get("samples", 1) > 1:  # a sampled evaluation sits beside the greedy one
+                split = f"{split}_k{settings['samples']}"
             if split in found:
                 continue
             if results.get("adapter", {}).get("sha256") != weights:
@@ -82,7 +85,7 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
                 continue
             found[split] = results
     order = {"test": 0, "ood": 1, "humaneval": 2, "mbpp": 3}
-    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0].split("_k")[0], 9), kv[0])))
 
 
 def _pct(x: float | None) -> str:
@@ -125,9 +128,13 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         )
     env = results.get("environment", {})
     wall = env.get("wall_seconds")
+    title = SPLIT_TITLES.get(settings["split"], settings["split"])
+    if settings.get("samples", 1) > 1:
+        title += f"; {settings['samples']} samples per item at temperature {settings['temperature']}"
     return {
         "name": settings["split"],
-        "title": SPLIT_TITLES.get(settings["split"], settings["split"]),
+        "title": title,
+        "scaling": _scaling_table(results),
         "n": settings["n"],
         "decoding": settings["decoding"],
         "max_new_tokens": settings["max_new_tokens"],
@@ -139,6 +146,29 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         "wall": f"{wall / 60:.0f} min" if wall else "?",
         "hardware": env.get("hardware", "?"),
     }
+
+
+def _scaling_table(results: dict[str, Any]) -> str:
+    """Test-time scaling (see :mod:`srmzoo.scaling`): majority vote and pass@k at each k, with tokens spent,
+    and the plot written beside the results; empty for a greedy evaluation."""
+    curves = results.get("scaling") or {}
+    if not curves:
+        return ""
+    lines = [
+        "Test-time scaling from the same samples, each point the expectation over which k of them were "
+        "drawn: majority vote (self-consistency) and pass@k (an oracle that knows the gold answer), "
+        "against samples and new tokens per item.",
+        "",
+        "| model | k | tokens / item | majority vote | pass@k |",
+        "|---|---|---|---|---|",
+    ]
+    for label, c in curves.items():
+        tokens = c.get("tokens_per_item") or [None] * len(c["k"])
+        for k, t, m, p in zip(c["k"], tokens, c["majority"], c["pass_at_k"], strict=True):
+            lines.append(f"| {label} | {k} | {'-' if t is None else f'{t:.0f}'} | {_pct(m)} | {_pct(p)} |")
+    settings = results["settings"]
+    lines += ["", f"![test-time scaling](scaling_{settings['split']}_k{settings['samples']}.png)"]
+    return "\n".join(lines)
 
 
 def _training_section(training: dict[str, Any]) -> str:
@@ -388,6 +418,9 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
     for split, results in evals.items():
         path = out / f"results_{split}.json"
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        plot = adapter_dir / "eval" / f"scaling_{split}.png"  # a sampled evaluation's curves
+        if plot.is_file() and plot.resolve() != (out / plot.name).resolve():
+            shutil.copy2(plot, out / plot.name)
     for name in CARD_ARTIFACTS:
         src = _run_file(adapter_dir, name)
         if src is not None and src.resolve() != (out / name).resolve():

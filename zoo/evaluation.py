@@ -40,6 +40,7 @@ from .errors import SrmzooError
 from .generation import GenerationStats, generate
 from .prompting import PLAIN_CHAT_TEMPLATE, PromptFormat
 from .recipe import EvalConfig, Recipe
+from .scaling import scaling_curves, write_scaling_plot
 from .store import find_adapter
 from .training import ADAPTER_META_FILE, _hardware
 
@@ -615,7 +616,9 @@ def evaluate(
             "predicted": predicted,
             "verdicts": [v.value for v in verdicts],
         }
-        if sampling:
+        if sampling:  # what a scaling curve needs: the answers that vote, and what each sample cost
+            record["answers"] = answers
+            record["new_tokens"] = [len(ids) for ids in tokenizer(completions, add_special_tokens=False)["input_ids"]]
             winner = majority_vote(answers)
             vote = verdicts[winner] if winner is not None else Verdict.UNVERIFIABLE
             voted.append(vote)
@@ -941,7 +944,9 @@ def run_eval(
     out = Path(out_dir) if out_dir is not None else adapter_dir / "eval"
     # Each finished row is saved at once, so an interrupted hour-long evaluation resumes where it stopped
     # (same adapter, items and settings), and is deleted when the results file is written.
-    partial_path = out / f".results_{split}.partial.json"
+    # A sampled evaluation is named apart (results_test_k8.json): it never replaces the greedy one.
+    stem = split if samples == 1 else f"{split}_k{samples}"
+    partial_path = out / f".results_{stem}.partial.json"
     partial_key = hashlib.sha256(json.dumps(
         [adapter_sha, [ids_sha, items_sha], [e.id for e in shots], [_sha256_file(o / ADAPTER_WEIGHTS_FILE) for o in other_adapters],
          {k: v for k, v in common.items() if k != "progress"}, str(base_path), allow_base_mismatch],
@@ -1066,6 +1071,7 @@ def run_eval(
         "settings": settings,
         "reports": [r.to_dict() for r in reports],
         "paired": paired_differences(reports, f"{entry} (adapter)", seed=seed),
+        "scaling": scaling_curves(reports, seed=seed),
         "environment": {
             "srmzoo_version": __version__,
             "torch": torch.__version__,
@@ -1076,7 +1082,7 @@ def run_eval(
         },
     }
     out.mkdir(parents=True, exist_ok=True)
-    results_path, samples_path = out / f"results_{split}.json", out / f"samples_{split}.jsonl"
+    results_path, samples_path = out / f"results_{stem}.json", out / f"samples_{stem}.jsonl"
     _write_atomic(results_path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     lines = [
         json.dumps({"model": r.model, "prompting": r.prompting, **record}, ensure_ascii=False)
@@ -1086,8 +1092,11 @@ def run_eval(
     _write_atomic(samples_path, "\n".join(lines) + "\n")
     partial_path.unlink(missing_ok=True)
     results["paths"] = {"results": str(results_path), "samples": str(samples_path)}
+    plot = write_scaling_plot(results, out)
+    if plot is not None:
+        results["paths"]["scaling_plot"] = str(plot)
     if progress:
         print(f"{entry} on {domain.name}/{split}, {len(examples)} items, {settings['decoding']}:")
         print(format_results_table(results))
-        print(f"written: {results_path}, {samples_path}")
+        print(f"written: {', '.join(results['paths'].values())}")
     return results

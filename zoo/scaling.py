@@ -1,0 +1,159 @@
+"""Test-time scaling curves: accuracy as more samples, and so more tokens, are spent per item.
+
+One evaluation that drew ``k`` samples per item (``srmzoo eval ENTRY --samples k``) gives the whole curve
+for every ``k' = 1, 2, 4, ..., k`` without generating again, each point an expectation over which ``k'`` of
+the ``k`` samples were drawn:
+
+* **majority vote** (self-consistency, Wang et al., 2023): the accuracy of the most frequent final
+  answer among ``k'`` samples: what a user of ``Reasoner.solve(samples=k')`` gets. Exact over all
+  ``C(k, k')`` subsets when there are at most :data:`EXACT_SUBSETS` of them, else the mean over that many
+  seeded random subsets;
+* **pass@k'** (unbiased estimator, Chen et al., 2021): the chance that some sample is right, the
+  ceiling a perfect answer checker would reach, which the gold answer alone can provide;
+* **tokens per item**: ``k'`` times the mean completion length, so curves of entries with long and short
+  traces compare on compute spent, not on samples drawn.
+
+Whenever ``samples = k > 1``, :func:`srmzoo.evaluation.run_eval` puts the curves in
+``results_<split>_k<k>.json`` (``scaling``; the greedy ``results_<split>.json`` is left alone) and draws
+them in ``scaling_<split>_k<k>.png`` beside it; model cards render both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXACT_SUBSETS", "curve_ks", "plot_scaling", "scaling_curve", "scaling_curves", "write_scaling_plot"]
+
+EXACT_SUBSETS = 512
+
+
+def curve_ks(k: int) -> list[int]:
+    """The sample counts a curve reports: powers of two below ``k``, then ``k``.
+
+    >>> curve_ks(8), curve_ks(6), curve_ks(1)
+    ([1, 2, 4, 8], [1, 2, 4, 6], [1])
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    return [*(2**i for i in range(k.bit_length()) if 2**i < k), k]
+
+
+def _vote_correct(answers: Sequence[str | None], correct: Sequence[bool], subset: Sequence[int]) -> bool:
+    from .evaluation import majority_vote
+
+    winner = majority_vote([answers[i] for i in subset])
+    return winner is not None and correct[subset[winner]]
+
+
+def _subsets(k: int, size: int, rng: random.Random) -> list[tuple[int, ...]]:
+    if math.comb(k, size) <= EXACT_SUBSETS:
+        return list(itertools.combinations(range(k), size))
+    return [tuple(sorted(rng.sample(range(k), size))) for _ in range(EXACT_SUBSETS)]
+
+
+def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
+    """Majority-vote accuracy, pass@k' and tokens per item at each ``k'`` of :func:`curve_ks`.
+
+    Args:
+        records: per-item records of one model with ``k`` samples each: ``verdicts`` (``"correct"``, ...),
+            ``answers`` (the extracted final answers the vote counts; None where a sample gave none) and,
+            optionally, ``new_tokens`` (tokens generated per sample).
+        seed: seeds the random subsets used where exact enumeration is too long.
+
+    Returns:
+        ``{"k": [...], "majority": [...], "pass_at_k": [...], "tokens_per_item": [...] or None,
+        "n": items, "samples": k}``.
+
+    Raises:
+        ValueError: no records, or records with different sample counts.
+
+    Two items, three samples each: the first is right twice, the second once, and wrong answers disagree.
+
+    >>> recs = [{"verdicts": ["correct", "wrong", "correct"], "answers": ["4", "5", "4"], "new_tokens": [10, 20, 30]},
+    ...         {"verdicts": ["wrong", "correct", "wrong"], "answers": ["1", "2", "3"], "new_tokens": [10, 10, 10]}]
+    >>> c = scaling_curve(recs)
+    >>> c["k"], [round(x, 3) for x in c["majority"]], [round(x, 3) for x in c["pass_at_k"]], c["tokens_per_item"]
+    ([1, 2, 3], [0.5, 0.5, 0.5], [0.5, 0.833, 1.0], [15.0, 30.0, 45.0])
+    """
+    from .evaluation import pass_at_k
+
+    if not records:
+        raise ValueError("no records to draw a scaling curve from")
+    k = len(records[0]["verdicts"])
+    if any(len(r["verdicts"]) != k or len(r["answers"]) != k for r in records):
+        raise ValueError("every record needs the same number of samples, with one answer per sample")
+    rng = random.Random(seed)
+    ks = curve_ks(k)
+    majority, passing = [], []
+    for size in ks:
+        votes = 0.0
+        hits = 0.0
+        for r in records:
+            correct = [v == "correct" for v in r["verdicts"]]
+            subsets = _subsets(k, size, rng)
+            votes += sum(_vote_correct(r["answers"], correct, s) for s in subsets) / len(subsets)
+            hits += pass_at_k(k, sum(correct), size)
+        majority.append(votes / len(records))
+        passing.append(hits / len(records))
+    tokens = None
+    if all("new_tokens" in r for r in records):
+        per_sample = sum(sum(r["new_tokens"]) for r in records) / (len(records) * k)
+        tokens = [round(size * per_sample, 1) for size in ks]
+    return {"n": len(records), "samples": k, "k": ks, "majority": majority, "pass_at_k": passing,
+            "tokens_per_item": tokens}
+
+
+def plot_scaling(curves: dict[str, dict[str, Any]], path: Path, *, title: str) -> Path:
+    """Accuracy against samples per item (left) and tokens per item (right), one line pair per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with_tokens = any(c["tokens_per_item"] for c in curves.values())
+    fig, axes = plt.subplots(1, 2 if with_tokens else 1, figsize=(10 if with_tokens else 5.5, 4), squeeze=False)
+    for i, (label, c) in enumerate(curves.items()):
+        color = f"C{i}"
+        for ax, xs in zip(axes[0], [c["k"], c["tokens_per_item"]], strict=False):
+            if xs is None:
+                continue
+            ax.plot(xs, [100 * m for m in c["majority"]], "o-", color=color, label=f"{label}: majority vote")
+            ax.plot(xs, [100 * p for p in c["pass_at_k"]], "o--", color=color, alpha=0.5,
+                    label=f"{label}: pass@k (oracle)")
+    axes[0][0].set_xscale("log", base=2)
+    axes[0][0].set_xlabel("samples per item (k)")
+    if with_tokens:
+        axes[0][1].set_xscale("log", base=2)
+        axes[0][1].set_xlabel("new tokens per item")
+    for ax in axes[0]:
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def scaling_curves(reports: Sequence[Any], *, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """The curve of every report of an evaluation that drew more than one sample per item, by
+    ``"<model>, <prompting>"``; empty for a greedy evaluation."""
+    return {f"{r.model}, {r.prompting}": scaling_curve(r.records, seed=seed) for r in reports if r.samples > 1}
+
+
+def write_scaling_plot(results: dict[str, Any], out: Path) -> Path | None:
+    """``scaling_<split>_k<k>.png`` in ``out`` from the ``scaling`` curves of a results dict (None: no curves)."""
+    curves = results.get("scaling") or {}
+    if not curves:
+        return None
+    settings = results["settings"]
+    n = next(iter(curves.values()))["n"]
+    title = (f"{results['entry']}: {results['domain']}/{settings['split']}, {n} items, "
+             f"T={settings['temperature']}, at most {settings['max_new_tokens']} new tokens")
+    return plot_scaling(curves, out / f"scaling_{settings['split']}_k{settings['samples']}.png", title=title)
