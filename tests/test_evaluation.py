@@ -472,7 +472,7 @@ def test_run_eval_samples_and_out_dir(tiny_run, tmp_path):
 
     card = render_card(find_adapter(tiny_run), results_dir=tmp_path / "out")
     assert "2 samples per item at temperature 0.7" in card and "![test-time scaling](scaling_test_k2.png)" in card
-    assert f"| toy-tiny (adapter), adapter | 2 | {curve['tokens_per_item'][1]:.0f} |" in card
+    assert f"| toy-tiny (adapter), adapter | 2 | {curve['tokens_per_item'][1]:.0f} |" in card and curve["best_of"] is None
     with pytest.raises(SrmzooError, match="unknown split"):
         run_eval(tiny_run, split="dev", n=3, progress=False)
     with pytest.raises(SrmzooError, match="n must be a positive integer"):
@@ -611,3 +611,16 @@ def test_compare_adapters_run_on_the_same_items_and_an_identical_copy_differs_by
     (other_domain / "srmzoo_adapter.json").write_text(json.dumps({**meta, "domain": "math"}))
     with pytest.raises(SrmzooError, match="compare adapters of one domain"):
         run_eval(adapter, n=2, compare_adapters=[str(other_domain)], include_base=False, progress=False)
+
+
+def test_sampled_coding_items_carry_gold_free_selector_scores_for_best_of_n(monkeypatch):
+    coding = get_domain("coding")
+    ex = coding.examples("test", 1, families=["function_synthesis"])[0]
+    wrong = "```python\ndef f():\n    return None\n```"
+    _stub_generate(monkeypatch, {ex.question.split("\n", 1)[0]: [wrong, ex.solution, wrong]}, [])  # first line
+    report = evaluate(None, StubTokenizer(), PromptFormat(chat_template="unused"), coding, [ex],
+                      max_new_tokens=8, batch_size=3, samples=3, progress=False)
+    [record] = report.records
+    assert record["select_scores"] == [0.0, 1.0, 0.0] and record["verdicts"] == ["wrong", "correct", "wrong"]
+    curve = scaling_curve(report.records)
+    assert curve["best_of"] == pytest.approx([1 / 3, 2 / 3, 1.0]) and curve["best_of"][-1] > curve["majority"][-1]

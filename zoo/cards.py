@@ -156,16 +156,18 @@ def _scaling_table(results: dict[str, Any]) -> str:
         return ""
     lines = [
         "Test-time scaling from the same samples, each point the expectation over which k of them were "
-        "drawn: majority vote (self-consistency) and pass@k (an oracle that knows the gold answer), "
+        "drawn: majority vote (self-consistency), best-of-k (the samples a gold-free check ranks highest, "
+        "then a vote; '-' where the domain has none) and pass@k (an oracle that knows the gold answer), "
         "against samples and new tokens per item.",
         "",
-        "| model | k | tokens / item | majority vote | pass@k |",
-        "|---|---|---|---|---|",
+        "| model | k | tokens / item | majority vote | best-of-k | pass@k |",
+        "|---|---|---|---|---|---|",
     ]
     for label, c in curves.items():
         tokens = c.get("tokens_per_item") or [None] * len(c["k"])
-        for k, t, m, p in zip(c["k"], tokens, c["majority"], c["pass_at_k"], strict=True):
-            lines.append(f"| {label} | {k} | {'-' if t is None else f'{t:.0f}'} | {_pct(m)} | {_pct(p)} |")
+        best = c.get("best_of") or [None] * len(c["k"])
+        for k, t, m, b, p in zip(c["k"], tokens, c["majority"], best, c["pass_at_k"], strict=True):
+            lines.append(f"| {label} | {k} | {'-' if t is None else f'{t:.0f}'} | {_pct(m)} | {_pct(b)} | {_pct(p)} |")
     settings = results["settings"]
     lines += ["", f"![test-time scaling](scaling_{settings['split']}_k{settings['samples']}.png)"]
     return "\n".join(lines)

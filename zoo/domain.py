@@ -313,6 +313,15 @@ class Domain(abc.ABC):
         """
         raise UnknownNameError(f"{self.name} benchmark", name, self.benchmarks)
 
+    def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
+        """Scores that rank completions **without the gold answer**, for best-of-N selection.
+
+        What a deployed reasoner can check on its own: code against the examples its question shows, a
+        molecule for validity. Each score is in [0, 1] (higher is better), one per completion; None where
+        the domain has no such check for that item. The base class has none.
+        """
+        return [None] * len(completions)
+
     def eval_examples(self, split: str, n: int, *, seed: int = 0) -> list[Example]:
         """What an evaluation of ``split`` scores: ``n`` generated items of a split, or of a benchmark.
 

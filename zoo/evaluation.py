@@ -628,6 +628,12 @@ def evaluate(
             }
         records.append(record)
 
+    if sampling:  # gold-free scores for best-of-N, where the domain can rank samples on its own
+        flat = [c for r in records for c in r["completions"]]
+        scores = domain.select_scores(flat, [ex for ex in examples for _ in range(samples)])
+        if any(x is not None for x in scores):
+            for i, r in enumerate(records):
+                r["select_scores"] = scores[i * samples : (i + 1) * samples]
     n = len(examples)
     counts = Counter(first)
     correct = counts[Verdict.CORRECT]

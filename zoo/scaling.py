@@ -8,6 +8,9 @@ the ``k`` samples were drawn:
   answer among ``k'`` samples: what a user of ``Reasoner.solve(samples=k')`` gets. Exact over all
   ``C(k, k')`` subsets when there are at most :data:`EXACT_SUBSETS` of them, else the mean over that many
   seeded random subsets;
+* **best-of-k'** where the domain can rank samples without the gold answer
+  (:meth:`srmzoo.domain.Domain.select_scores`: code run against the examples its question shows): the
+  samples it scores highest, then a vote among them;
 * **pass@k'** (unbiased estimator, Chen et al., 2021): the chance that some sample is right, the
   ceiling a perfect answer checker would reach, which the gold answer alone can provide;
 * **tokens per item**: ``k'`` times the mean completion length, so curves of entries with long and short
@@ -50,6 +53,17 @@ def _vote_correct(answers: Sequence[str | None], correct: Sequence[bool], subset
     return winner is not None and correct[subset[winner]]
 
 
+def _best_correct(record: dict[str, Any], correct: Sequence[bool], subset: Sequence[int]) -> bool:
+    """Best-of-N: keep the samples the gold-free selector scores highest, then vote among them (an item
+    without selector scores is a plain vote)."""
+    scores = record.get("select_scores") or [None] * len(correct)
+    if all(scores[i] is None for i in subset):
+        return _vote_correct(record["answers"], correct, subset)
+    top = max(scores[i] or 0.0 for i in subset)
+    kept = [i for i in subset if (scores[i] or 0.0) == top]
+    return _vote_correct(record["answers"], correct, kept)
+
+
 def _subsets(k: int, size: int, rng: random.Random) -> list[tuple[int, ...]]:
     if math.comb(k, size) <= EXACT_SUBSETS:
         return list(itertools.combinations(range(k), size))
@@ -66,8 +80,9 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
         seed: seeds the random subsets used where exact enumeration is too long.
 
     Returns:
-        ``{"k": [...], "majority": [...], "pass_at_k": [...], "tokens_per_item": [...] or None,
-        "n": items, "samples": k}``.
+        ``{"k": [...], "majority": [...], "pass_at_k": [...], "best_of": [...] or None,
+        "tokens_per_item": [...] or None, "n": items, "samples": k}``; ``best_of`` where some record has
+        ``select_scores`` (a gold-free selector's score per sample, see :meth:`Domain.select_scores`).
 
     Raises:
         ValueError: no records, or records with different sample counts.
@@ -89,23 +104,26 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
         raise ValueError("every record needs the same number of samples, with one answer per sample")
     rng = random.Random(seed)
     ks = curve_ks(k)
-    majority, passing = [], []
+    selected = any(x is not None for r in records for x in r.get("select_scores") or ())
+    majority, passing, best = [], [], []
     for size in ks:
-        votes = 0.0
-        hits = 0.0
+        votes = hits = picks = 0.0
         for r in records:
             correct = [v == "correct" for v in r["verdicts"]]
             subsets = _subsets(k, size, rng)
             votes += sum(_vote_correct(r["answers"], correct, s) for s in subsets) / len(subsets)
             hits += pass_at_k(k, sum(correct), size)
+            if selected:
+                picks += sum(_best_correct(r, correct, s) for s in subsets) / len(subsets)
         majority.append(votes / len(records))
         passing.append(hits / len(records))
+        best.append(picks / len(records))
     tokens = None
     if all("new_tokens" in r for r in records):
         per_sample = sum(sum(r["new_tokens"]) for r in records) / (len(records) * k)
         tokens = [round(size * per_sample, 1) for size in ks]
     return {"n": len(records), "samples": k, "k": ks, "majority": majority, "pass_at_k": passing,
-            "tokens_per_item": tokens}
+            "best_of": best if selected else None, "tokens_per_item": tokens}
 
 
 def plot_scaling(curves: dict[str, dict[str, Any]], path: Path, *, title: str) -> Path:
@@ -123,6 +141,8 @@ def plot_scaling(curves: dict[str, dict[str, Any]], path: Path, *, title: str) -
             if xs is None:
                 continue
             ax.plot(xs, [100 * m for m in c["majority"]], "o-", color=color, label=f"{label}: majority vote")
+            if c.get("best_of"):
+                ax.plot(xs, [100 * b for b in c["best_of"]], "s-.", color=color, label=f"{label}: best-of-k")
             ax.plot(xs, [100 * p for p in c["pass_at_k"]], "o--", color=color, alpha=0.5,
                     label=f"{label}: pass@k (oracle)")
     axes[0][0].set_xscale("log", base=2)

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import doctest
+import re
+from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from srmzoo.errors import SrmzooError
 
 from .answer_format import python_block
 
-__all__ = ["MBPP_COLUMNS", "humaneval_examples", "load_mbpp", "mbpp_example"]
+__all__ = ["MBPP_COLUMNS", "humaneval_examples", "load_mbpp", "mbpp_example", "public_tests"]
 
 HUMANEVAL_INSTRUCTION = "Complete this Python function. Give the whole function in a ```python block."
 MBPP_HUB = ("google-research-datasets/mbpp", "full")
@@ -192,3 +195,50 @@ def load_mbpp(
         )
     rows = ds if n is None else ds.select(range(min(n, len(ds))))
     return [mbpp_example(row, split) for row in rows]
+
+
+_SHOWN_CALL = re.compile(r"(?:For example, `(?P<a>[^`\n]+)` returns `(?P<b>[^`\n]+)`\.|"
+                         r"Example: `(?P<c>[^`\n]+)` should give `(?P<d>[^`\n]+)`\.)")
+
+
+def public_tests(example: Example) -> Example | None:
+    r"""The example with its hidden tests replaced by the ones its question shows, or None if it shows none.
+
+    What a solver may check without the gold answer: the example call of a generated synthesis question
+    (``For example, `f(3)` returns `9`.``) and the doctest examples of a HumanEval docstring. Used for
+    best-of-N selection (:meth:`CodingDomain.select_scores`), never for scoring.
+
+    >>> ex = Example("e", "function_synthesis", "Write `sq(x)`.\nFor example, `sq(3)` returns `9`.", "sq", "",
+    ...              {"answer_kind": "code", "tests": "assert sq(4) == 16\n"})
+    >>> public_tests(ex).meta["tests"]
+    'assert sq(3) == 9\n'
+    >>> public_tests(humaneval_examples(1)[0]).meta["tests"].splitlines()[0]
+    'assert (has_close_elements([1.0, 2.0, 3.0], 0.5)) == (False)'
+    """
+    meta = example.meta if isinstance(example.meta, Mapping) else {}
+    if meta.get("answer_kind") != "code":
+        return None
+    if example.family == "humaneval":
+        shown = doctest.DocTestParser().get_examples(str(meta.get("prelude", "")))
+        lines = [f"assert ({e.source.strip()}) == ({e.want.strip()})" for e in shown
+                 if e.want.strip() and "\n" not in e.source.strip() and "\n" not in e.want.strip()]
+        tests = "".join(f"{line}\n" for line in lines if _compiles(line))
+        if not tests:
+            return None
+        return replace(example, meta={"answer_kind": "code", "tests": tests, "prelude": meta.get("prelude", "")})
+    found = _SHOWN_CALL.search(example.question)
+    if found is None:
+        return None
+    call, result = (found["a"], found["b"]) if found["a"] is not None else (found["c"], found["d"])
+    test = f"assert {call} == {result}\n"
+    if not _compiles(test):
+        return None
+    return replace(example, meta={"answer_kind": "code", "tests": test})
+
+
+def _compiles(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True

@@ -10,7 +10,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from srmzoo.errors import SrmzooError
 
 from .answer_format import CODE_BLOCK
-from .benchmarks import humaneval_examples, load_mbpp
+from .benchmarks import humaneval_examples, load_mbpp, public_tests
 from .splits import FAMILIES, generate_examples
 from .verification import check_completions
 
@@ -91,6 +91,22 @@ class CodingDomain(Domain):
         if name == "mbpp":
             return load_mbpp(split="test", n=n, data_files=os.environ.get(MBPP_FILE_VARIABLE) or None)
         return super().benchmark_examples(name, n, seed=seed)
+
+    def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
+        r"""1.0 where the code passes the examples its question shows (:func:`public_tests`), else 0.0; None
+        for items that show none (bug fixing, output prediction, MBPP, whose shown asserts are its tests).
+
+        >>> ex = CodingDomain().examples("test", 1, families=["function_synthesis"])[0]
+        >>> CodingDomain().select_scores([ex.solution, "```python\ndef f(): pass\n```", "no code"], [ex] * 3)
+        [1.0, 0.0, 0.0]
+        """
+        scores: list[float | None] = [None] * len(completions)
+        rows = [(i, public) for i, ex in enumerate(examples) if (public := public_tests(ex)) is not None]
+        if rows:
+            checks = check_completions([completions[i] for i, _ in rows], [public for _, public in rows])
+            for (i, _), check in zip(rows, checks, strict=True):
+                scores[i] = 1.0 if check.correct else 0.0
+        return scores
 
     def extract_answer(self, completion: Any) -> str | None:
         r"""The completion's final answer: the last python block or the last ``\boxed{}``, whichever ends later.
