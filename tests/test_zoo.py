@@ -317,3 +317,20 @@ def test_load_an_entry_from_the_hub_at_its_pinned_commit(adapter, tiny_base_dir,
     newest = load(repo, revision="main", base_path=tiny_base_dir, token=HUB_TOKEN, endpoint=hub_server.url,
                   cache_dir=tmp_path / "hf-cache")
     assert newest.source["revision"] == "main"
+
+
+def test_solve_best_of_n_votes_among_the_samples_the_domains_gold_free_check_ranks_highest():
+    from srmzoo.domain import get_domain
+    from srmzoo.prompting import PromptFormat
+
+    coding = get_domain("coding")
+    ex = coding.examples("test", 1, families=["function_synthesis"])[0]
+    wrong = f"```python\ndef {ex.answer}(*args):\n    return None\n```"
+    m = Reasoner("stub", None, None, PromptFormat(chat_template="unused"), coding, {})
+    m.generate = lambda question, **kw: [[wrong, wrong, ex.solution]]  # two agree on wrong code
+    voted = m.solve(ex.question, samples=3, select=False)
+    assert voted.completion == wrong and not coding.check(voted.completion, ex).correct
+    for problem in (ex.question, ex):  # a bare question shows its example call too
+        best = m.solve(problem, samples=3)
+        assert best.completion == ex.solution and coding.check(best.completion, ex).correct
+        assert best.completions == (wrong, wrong, ex.solution) and best.problem == ex.question

@@ -132,24 +132,33 @@ class Reasoner:
 
     def solve(
         self,
-        problem: str,
+        problem: str | Example,
         *,
         samples: int = 1,
         temperature: float = 0.7,
         max_new_tokens: int = 256,
         tools: bool = True,
+        select: bool = True,
     ) -> Solution:
         """Reason about ``problem`` and parse the final answer.
 
         With ``samples > 1`` it samples that many completions and answers by majority vote over their
-        parsed answers (self-consistency); the returned ``completion`` is one that gave that answer.
-        An entry trained with tools calls them (e.g. ``<<70 - 56>> = 14``: the reasoner wrote ``14``) unless
-        ``tools=False``.
+        parsed answers (self-consistency); the returned ``completion`` is one that gave that answer. Where the
+        domain can rank samples without knowing the answer (:meth:`~srmzoo.domain.Domain.select_scores`,
+        e.g. code run against the example calls its question shows) and ``select`` is on, the vote is among
+        the samples it ranks highest (best-of-N). An entry trained with tools calls them (e.g.
+        ``<<70 - 56>> = 14``: the reasoner wrote ``14``) unless ``tools=False``.
+
+        Args:
+            problem: the question, or an :class:`~srmzoo.domain.Example` (its question is asked, and a
+                selector may use its family and metadata).
         """
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise SrmzooError(f"samples must be a positive integer, got {samples!r}", hint="e.g. samples=5")
+        example = problem if isinstance(problem, Example) else None
+        question = example.question if example is not None else str(problem)
         outs = self.generate(
-            problem,
+            question,
             max_new_tokens=max_new_tokens,
             do_sample=samples > 1,
             temperature=temperature,
@@ -157,10 +166,17 @@ class Reasoner:
             tools=tools,
         )[0]
         answers = [self.domain.extract_answer(o) for o in outs]
-        votes = Counter(a for a in answers if a is not None)
+        candidates = list(range(len(outs)))
+        if samples > 1 and select:
+            item = example or Example(id="solve", family="", question=question, answer="", solution="")
+            scores = self.domain.select_scores(outs, [item] * len(outs))
+            if any(x is not None for x in scores):
+                top = max(x or 0.0 for x in scores)
+                candidates = [i for i, x in enumerate(scores) if (x or 0.0) == top]
+        votes = Counter(answers[i] for i in candidates if answers[i] is not None)
         answer = votes.most_common(1)[0][0] if votes else None
-        chosen = outs[answers.index(answer)] if answer is not None else outs[0]
-        return Solution(problem, chosen, answer, tuple(outs), self.disclaimer)
+        chosen = outs[next(i for i in candidates if answers[i] == answer)] if answer is not None else outs[candidates[0]]
+        return Solution(question, chosen, answer, tuple(outs), self.disclaimer)
 
     def check(
         self, answer: str | None, gold: str | Example, *, family: str = "", meta: dict[str, Any] | None = None
