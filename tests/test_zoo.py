@@ -334,3 +334,17 @@ def test_solve_best_of_n_votes_among_the_samples_the_domains_gold_free_check_ran
         best = m.solve(problem, samples=3)
         assert best.completion == ex.solution and coding.check(best.completion, ex).correct
         assert best.completions == (wrong, wrong, ex.solution) and best.problem == ex.question
+
+
+def test_cli_solve_prints_the_reasoning_the_answer_and_its_check(adapter, tiny_base_dir, capsys):
+    from srmzoo.cli import main
+
+    args = ["solve", str(adapter), "What is 1 + 2?", "--base-path", str(tiny_base_dir), "--device", "cpu",
+            "--max-new-tokens", "4", "--gold", "3"]
+    assert main(args) == 0
+    greedy = capsys.readouterr().out
+    assert "\nanswer: " in greedy and "check against '3': " in greedy
+    assert main([*args, "--samples", "3", "--temperature", "1.0", "--no-select"]) == 0
+    assert "check against '3': " in capsys.readouterr().out
+    assert main([*args, "--samples", "0"]) == 2  # one clear error, no traceback
+    assert "samples must be a positive integer" in capsys.readouterr().err

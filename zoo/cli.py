@@ -256,8 +256,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
                     allow_base_mismatch=args.allow_base_mismatch, merge=True)
     if reasoner.disclaimer:
         print(f"NOTE: {reasoner.disclaimer}\n")
-    solution = reasoner.solve(args.problem, samples=args.samples, max_new_tokens=args.max_new_tokens,
-                              tools=not args.no_tools)
+    solution = reasoner.solve(args.problem, samples=args.samples, temperature=args.temperature,
+                              max_new_tokens=args.max_new_tokens, tools=not args.no_tools, select=not args.no_select)
     print(solution.completion.strip())
     print(f"\nanswer: {solution.answer}")
     if args.gold is not None:
@@ -418,7 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("entry", help="entry name (see `srmzoo list`), adapter dir, or ORG/NAME Hub repo")
     p.add_argument("problem", help="the problem, as the user message")
     p.add_argument("--gold", help="the true answer, to check the model's answer against")
-    p.add_argument("--samples", type=int, default=1, help="sample k completions and take the majority answer")
+    p.add_argument("--samples", type=int, default=1,
+                   help="sample k completions and take the majority answer (among those the domain's own check "
+                   "ranks highest, where it has one: code against the example calls the problem shows)")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
+    p.add_argument("--no-select", action="store_true", help="with --samples: a plain majority vote, no best-of-N")
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.add_argument("--no-tools", action="store_true",
                    help="entries trained with tools: leave their calls unanswered (the model computes itself)")
