@@ -58,6 +58,7 @@ def entry(tiny_run, isolated_cache) -> Path:
     (adapter / "eval").mkdir()
     (adapter / "eval" / "results_test.json").write_text('{"reports": []}\n')
     (adapter / "eval" / "samples_test.jsonl").write_text('{"id": "toy/test/00000"}\n')
+    (adapter / "eval" / "scaling_test_k8.png").write_bytes(b"\x89PNG stand-in")  # a sampled eval's curves
     return adapter
 
 
@@ -136,7 +137,7 @@ def test_publish_then_pull_loads_identically_with_srmzoo_and_plain_peft(
         extra_files={"notes/extra.md": extra},
     )
     expected = ADAPTER_FILES | RECORDS | {"README.md", FILES_MANIFEST, "eval/results_test.json"}
-    expected |= {"notes/extra.md"}
+    expected |= {"notes/extra.md", "scaling_test_k8.png"}  # at the root, where the card links it
     assert set(result.files) == expected  # eval samples, the PEFT stub card and published.json stay home
     assert (result.repo, result.revision, result.url) == (REPO, "main", f"{hub_server.url}/{REPO}")
     record = json.loads((entry / PUBLISHED_FILE).read_text())
