@@ -570,6 +570,8 @@ def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_pa
     resumed = run_eval(adapter, **kwargs)
     assert calls == ["adapter"]  # the two finished rows were not generated again
     assert not partial.exists()
+    # the wall time reported is the whole evaluation's: the resumed rows' time counts
+    assert resumed["environment"]["wall_seconds"] >= sum(r["wall_seconds"] for r in resumed["reports"])
     monkeypatch.setattr(evaluation, "evaluate", real_evaluate)
     fresh = run_eval(adapter, **kwargs, out_dir=tmp_path / "fresh")
     strip = lambda res: [{k: v for k, v in r.items() if "seconds" not in k and k != "tokens_per_second"} for r in res["reports"]]  # noqa: E731

@@ -959,6 +959,7 @@ def run_eval(
     ).encode()).hexdigest()
     finished, finished_identities = _read_partial(partial_path, partial_key)
     compared: dict[str, Any] = {}
+    resumed_seconds: list[float] = []
 
     def done(label: str, prompting: str) -> bool:
         return (label, prompting) in finished
@@ -967,6 +968,7 @@ def run_eval(
         if done(label, prompting):
             log.info("resuming: %s, %s is already evaluated (%s)", label, prompting, partial_path)
             reports.append(finished[label, prompting])
+            resumed_seconds.append(finished[label, prompting].wall_seconds)  # the time it took then counts too
             return
         log.info("evaluating %s, %s, on %d %s %s items", label, prompting, len(examples), domain.name, split)
         reports.append(
@@ -1084,7 +1086,7 @@ def run_eval(
             "transformers": transformers.__version__,
             "hardware": _hardware(),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_seconds": round(time.perf_counter() - started, 2),
+            "wall_seconds": round(time.perf_counter() - started + sum(resumed_seconds), 2),
         },
     }
     out.mkdir(parents=True, exist_ok=True)
