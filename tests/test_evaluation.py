@@ -472,6 +472,7 @@ def test_run_eval_samples_and_out_dir(tiny_run, tmp_path):
 
     card = render_card(find_adapter(tiny_run), results_dir=tmp_path / "out")
     assert "2 samples per item at temperature 0.7" in card and "![test-time scaling](scaling_test_k2.png)" in card
+    assert "accuracy (sampling" not in card  # the model-index carries greedy accuracy only
     assert f"| toy-tiny (adapter), adapter | 2 | {curve['tokens_per_item'][1]:.0f} |" in card and curve["best_of"] is None
     with pytest.raises(SrmzooError, match="unknown split"):
         run_eval(tiny_run, split="dev", n=3, progress=False)

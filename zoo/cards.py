@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "TEMPLATE.md.j2"
 CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "reward_curve.png", "recipe.yaml")
+BENCHMARK_DATASETS = {"humaneval": "openai/openai_humaneval", "mbpp": "google-research-datasets/mbpp"}
 CURVES = {"loss_curve.png": "training loss", "reward_curve.png": "GRPO reward"}
 SPLIT_TITLES = {
     "test": "held out, in distribution",
@@ -217,6 +218,9 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     domain = get_domain(meta["domain"])
     results = []
     for split, res in evals.items():
+        if res["settings"].get("samples", 1) > 1:  # the index carries greedy accuracy; curves stay in the text
+            continue
+        external = split in domain.benchmarks
         for r in res["reports"]:
             if r["prompting"] != "adapter" or r["model"] != f"{entry} (adapter)":  # not a compared adapter
                 continue
@@ -224,9 +228,10 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
                 EvalResult(
                     task_type="text-generation",
                     task_name=f"{domain.name} reasoning",
-                    dataset_type=f"srmzoo/{domain.name}-generated",
-                    dataset_name=f"srmzoo {domain.name} generated problems v{res.get('domain_data_version', '1')}",
-                    dataset_split=split,
+                    dataset_type=BENCHMARK_DATASETS.get(split, split) if external else f"srmzoo/{domain.name}-generated",
+                    dataset_name=split if external else
+                    f"srmzoo {domain.name} generated problems v{res.get('domain_data_version', '1')}",
+                    dataset_split="test" if external else split,
                     dataset_args={"n": res["settings"]["n"]},
                     metric_type="accuracy",
                     metric_name=f"accuracy ({res['settings']['decoding']}, n={res['settings']['n']})",
