@@ -139,7 +139,7 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         "n": settings["n"],
         "decoding": settings["decoding"],
         "max_new_tokens": settings["max_new_tokens"],
-        "few_shot": settings.get("few_shot", 0),
+        "few_shot": settings.get("few_shot", 0) if any(r["prompting"].startswith("few-shot") for r in reports) else 0,
         "table": "\n".join(rows),
         "families": "\n".join(fam_rows),
         "paired": "\n".join(paired) if results.get("paired") else "",
