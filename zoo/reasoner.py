@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from .domain import Check, Domain, Example, get_domain
 from .errors import SrmzooError
 from .prompting import PromptFormat
+from .scaling import best_of_n
 
 __all__ = ["Reasoner", "Solution", "load"]
 
@@ -166,16 +166,13 @@ class Reasoner:
             tools=tools,
         )[0]
         answers = [self.domain.extract_answer(o) for o in outs]
-        candidates = list(range(len(outs)))
+        scores = None
         if samples > 1 and select:
             item = example or Example(id="solve", family="", question=question, answer="", solution="")
             scores = self.domain.select_scores(outs, [item] * len(outs))
-            if any(x is not None for x in scores):
-                top = max(x or 0.0 for x in scores)
-                candidates = [i for i, x in enumerate(scores) if (x or 0.0) == top]
-        votes = Counter(answers[i] for i in candidates if answers[i] is not None)
-        answer = votes.most_common(1)[0][0] if votes else None
-        chosen = outs[next(i for i in candidates if answers[i] == answer)] if answer is not None else outs[candidates[0]]
+        chosen_at = best_of_n(answers, scores)
+        answer = answers[chosen_at] if chosen_at is not None else None
+        chosen = outs[chosen_at] if chosen_at is not None else outs[0]
         return Solution(question, chosen, answer, tuple(outs), self.disclaimer)
 
     def check(

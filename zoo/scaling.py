@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXACT_SUBSETS", "curve_ks", "plot_scaling", "scaling_curve", "scaling_curves", "write_scaling_plot"]
+__all__ = ["EXACT_SUBSETS", "best_of_n", "curve_ks", "plot_scaling", "scaling_curve", "scaling_curves", "write_scaling_plot"]
 
 EXACT_SUBSETS = 512
 
@@ -53,15 +53,31 @@ def _vote_correct(answers: Sequence[str | None], correct: Sequence[bool], subset
     return winner is not None and correct[subset[winner]]
 
 
+def best_of_n(answers: Sequence[str | None], scores: Sequence[float | None] | None = None) -> int | None:
+    """Index of the chosen sample: the majority answer among the samples a gold-free selector scores
+    highest (all samples when there are no scores), ties to the first; None when none gave an answer.
+
+    >>> best_of_n(["7", "7", "9"])  # no selector: a plain vote
+    0
+    >>> best_of_n(["7", "7", "9"], [0.0, 0.0, 1.0])  # the selector overrules the crowd
+    2
+    >>> best_of_n(["7", "7", "9"], [None, None, None])
+    0
+    """
+    from .evaluation import majority_vote
+
+    kept = list(range(len(answers)))
+    if scores is not None and any(x is not None for x in scores):
+        top = max(x or 0.0 for x in scores)
+        kept = [i for i in kept if (scores[i] or 0.0) == top]
+    winner = majority_vote([answers[i] for i in kept])
+    return None if winner is None else kept[winner]
+
+
 def _best_correct(record: dict[str, Any], correct: Sequence[bool], subset: Sequence[int]) -> bool:
-    """Best-of-N: keep the samples the gold-free selector scores highest, then vote among them (an item
-    without selector scores is a plain vote)."""
-    scores = record.get("select_scores") or [None] * len(correct)
-    if all(scores[i] is None for i in subset):
-        return _vote_correct(record["answers"], correct, subset)
-    top = max(scores[i] or 0.0 for i in subset)
-    kept = [i for i in subset if (scores[i] or 0.0) == top]
-    return _vote_correct(record["answers"], correct, kept)
+    scores = record.get("select_scores")
+    chosen = best_of_n([record["answers"][i] for i in subset], [scores[i] for i in subset] if scores else None)
+    return chosen is not None and correct[subset[chosen]]
 
 
 def _subsets(k: int, size: int, rng: random.Random) -> list[tuple[int, ...]]:
