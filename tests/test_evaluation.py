@@ -388,8 +388,10 @@ def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
         "settings",
         "reports",
         "paired",
+        "scaling",
         "environment",
     }
+    assert written["scaling"] == {}  # greedy: no test-time scaling curves
     settings = written["settings"]
     assert settings["n"] == 5 and settings["split"] == "test" and settings["decoding"] == "greedy"
     assert settings["few_shot_ids"] == [e.id for e in shots]
