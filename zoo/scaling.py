@@ -46,11 +46,10 @@ def curve_ks(k: int) -> list[int]:
     return [*(2**i for i in range(k.bit_length()) if 2**i < k), k]
 
 
-def _vote_correct(answers: Sequence[str | None], correct: Sequence[bool], subset: Sequence[int]) -> bool:
-    from .evaluation import majority_vote
-
-    winner = majority_vote([answers[i] for i in subset])
-    return winner is not None and correct[subset[winner]]
+def _subsets(k: int, size: int, rng: random.Random) -> list[tuple[int, ...]]:
+    if math.comb(k, size) <= EXACT_SUBSETS:
+        return list(itertools.combinations(range(k), size))
+    return [tuple(sorted(rng.sample(range(k), size))) for _ in range(EXACT_SUBSETS)]
 
 
 def best_of_n(answers: Sequence[str | None], scores: Sequence[float | None] | None = None) -> int | None:
@@ -74,16 +73,11 @@ def best_of_n(answers: Sequence[str | None], scores: Sequence[float | None] | No
     return None if winner is None else kept[winner]
 
 
-def _best_correct(record: dict[str, Any], correct: Sequence[bool], subset: Sequence[int]) -> bool:
-    scores = record.get("select_scores")
-    chosen = best_of_n([record["answers"][i] for i in subset], [scores[i] for i in subset] if scores else None)
+def _chosen_correct(answers: Sequence[str | None], scores: Sequence[float | None] | None,
+                    correct: Sequence[bool], subset: Sequence[int]) -> bool:
+    """Whether the sample :func:`best_of_n` picks from ``subset`` is correct (no scores: a plain vote)."""
+    chosen = best_of_n([answers[i] for i in subset], [scores[i] for i in subset] if scores else None)
     return chosen is not None and correct[subset[chosen]]
-
-
-def _subsets(k: int, size: int, rng: random.Random) -> list[tuple[int, ...]]:
-    if math.comb(k, size) <= EXACT_SUBSETS:
-        return list(itertools.combinations(range(k), size))
-    return [tuple(sorted(rng.sample(range(k), size))) for _ in range(EXACT_SUBSETS)]
 
 
 def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
@@ -121,16 +115,16 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
     rng = random.Random(seed)
     ks = curve_ks(k)
     selected = any(x is not None for r in records for x in r.get("select_scores") or ())
+    correct = [[v == "correct" for v in r["verdicts"]] for r in records]
     majority, passing, best = [], [], []
     for size in ks:
+        subsets = _subsets(k, size, rng)  # the same draws for every item
         votes = hits = picks = 0.0
-        for r in records:
-            correct = [v == "correct" for v in r["verdicts"]]
-            subsets = _subsets(k, size, rng)
-            votes += sum(_vote_correct(r["answers"], correct, s) for s in subsets) / len(subsets)
-            hits += pass_at_k(k, sum(correct), size)
+        for r, right in zip(records, correct, strict=True):
+            votes += sum(_chosen_correct(r["answers"], None, right, s) for s in subsets) / len(subsets)
+            hits += pass_at_k(k, sum(right), size)
             if selected:
-                picks += sum(_best_correct(r, correct, s) for s in subsets) / len(subsets)
+                picks += sum(_chosen_correct(r["answers"], r.get("select_scores"), right, s) for s in subsets) / len(subsets)
         majority.append(votes / len(records))
         passing.append(hits / len(records))
         best.append(picks / len(records))
