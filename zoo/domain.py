@@ -195,6 +195,7 @@ class Domain(abc.ABC):
             (seeds, value ranges, templates, ...); quoted in data manifests.
         benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split NAME``
             scores like a split: name -> one line on what it is and where it comes from.
+        tool_traces: one line on how :meth:`tool_solution` writes the calls of tool-using traces (manifests).
     """
 
     name: ClassVar[str]
@@ -206,6 +207,10 @@ class Domain(abc.ABC):
     disclaimer: ClassVar[str | None] = None
     split_policy: ClassVar[str] = ""
     benchmarks: ClassVar[Mapping[str, str]] = {}
+    tool_traces: ClassVar[str] = (
+        "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
+        "(same text) becomes `<<a op b>> = c`"
+    )
 
     @abc.abstractmethod
     def examples(
@@ -312,6 +317,16 @@ class Domain(abc.ABC):
             UnknownNameError: ``name`` is not one of the domain's benchmarks.
         """
         raise UnknownNameError(f"{self.name} benchmark", name, self.benchmarks)
+
+    def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
+        """The worked solution a tool-using entry trains on: ``example.solution`` with its computations as
+        calls to ``tools`` (:mod:`srmzoo.tools`). By default each ``a op b = c`` whose result the calculator
+        reproduces as written becomes a call (:func:`srmzoo.tools.annotate`); domains whose traces round
+        (healthcare) write their own.
+        """
+        from .tools import annotate
+
+        return annotate(example.solution, tools)
 
     def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
         """Scores that rank completions **without the gold answer**, for best-of-N selection.

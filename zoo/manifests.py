@@ -202,16 +202,14 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     manifest["overlap"] = {split: _overlap(data["train"], data[split]) for split in requests if split != "train"}
     manifest["how_splits_are_disjoint"] = domain.split_policy
     if recipe.data.tools:
-        from .tools import annotate, calls
+        from .tools import calls
 
-        n_calls = sum(len(calls(annotate(e.solution, recipe.data.tools))) for e in data["train"])
+        traces = [calls(domain.tool_solution(e, recipe.data.tools)) for e in data["train"]]
         manifest["training_traces"] = {
             "tools": list(recipe.data.tools),
-            "rewrite": "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator "
-            "reproduces exactly (same text) becomes `<<a op b>> = c`; the split digests above are of the "
-            "unrewritten examples",
-            "train_calls": n_calls,
-            "train_examples_with_calls": sum(bool(calls(annotate(e.solution, recipe.data.tools))) for e in data["train"]),
+            "rewrite": f"{domain.tool_traces}; the split digests above are of the unrewritten examples",
+            "train_calls": sum(len(c) for c in traces),
+            "train_examples_with_calls": sum(bool(c) for c in traces),
         }
     if "rft" in recipe.stages:  # RFT samples on further train-split problems; they must miss the eval splits too
         r = recipe.rft

@@ -10,8 +10,9 @@ expression with :func:`calculate` and forces the tokens of `` = 14`` into the se
 on. The result is part of the text the model reads next, exactly as in training, where the traces carry
 the same calls (:func:`annotate` rewrites a domain's worked solutions, checking every call it writes).
 
-The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``), never ``eval``:
-model text is hostile input. Expressions that are too long, too large or malformed give ``?`` as result.
+The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``, ``ln`` and
+``round(x, d)`` for measurements), never ``eval``: model text is hostile input. Expressions that are too
+long, too large or malformed give ``?`` as result.
 
 >>> annotate("Take away the gap: 80 - 28 = 52.\nZoe is 52 ÷ 2 = 26.")
 'Take away the gap: <<80 - 28>> = 52.\nZoe is <<52 ÷ 2>> = 26.'
@@ -79,7 +80,8 @@ def format_number(x: Fraction | int | float) -> str:
 
 # ---------------------------------------------------------------------------------------------- calculator
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt)|([-+×÷*/^()]))")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round)|([-+×÷*/^(),]))")
+MAX_ROUND_DECIMALS = 4  # what format_number writes without switching to a fraction
 _OPS = {"×": "*", "÷": "/"}
 
 
@@ -97,7 +99,8 @@ def _tokens(expr: str) -> list[str]:
 
 class _Parser:
     """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/) power)*``,
-    ``power := unary (^ power)?``, ``unary := -unary | atom``, ``atom := number | (expr) | sqrt(expr)``."""
+    ``power := unary (^ power)?``, ``unary := -unary | atom``,
+    ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits)``."""
 
     def __init__(self, tokens: list[str]):
         self.tokens, self.i = tokens, 0
@@ -135,8 +138,12 @@ class _Parser:
             return base
         self.take()
         exponent = self.power()
-        if exponent != int(exponent) or abs(exponent) > MAX_EXPONENT:
-            raise ToolError(f"exponent {exponent} is not a small integer")
+        if abs(exponent) > MAX_EXPONENT:
+            raise ToolError(f"exponent {exponent} is not a small number")
+        if exponent != int(exponent):  # a root, e.g. RR^(1/3): positive bases only, inexact
+            if base <= 0:
+                raise ToolError("fractional power of a non-positive number")
+            return _check(float(base) ** float(exponent))
         if base == 0 and exponent < 0:
             raise ToolError("division by zero")
         return _check(base ** int(exponent))
@@ -153,6 +160,22 @@ class _Parser:
             value = self.expr()
             self.take(")")
             return value
+        if tok == "round":
+            self.take("(")
+            value = self.expr()
+            self.take(",")
+            digits = self.take()
+            self.take(")")
+            if not digits.isdigit() or int(digits) > MAX_ROUND_DECIMALS:
+                raise ToolError(f"round to 0-{MAX_ROUND_DECIMALS} decimals, not {digits!r}")
+            return round_half_up(value, int(digits))
+        if tok == "ln":
+            self.take("(")
+            value = self.expr()
+            self.take(")")
+            if value <= 0:
+                raise ToolError("logarithm of a non-positive number")
+            return math.log(value)
         if tok == "sqrt":
             self.take("(")
             value = self.expr()
@@ -169,6 +192,18 @@ class _Parser:
         raise ToolError(f"unexpected {tok!r}")
 
 
+def round_half_up(value: Fraction | float, digits: int) -> Fraction:
+    """``value`` rounded to ``digits`` decimals, halves away from zero (the clinical convention), exactly.
+
+    >>> round_half_up(Fraction(5, 2), 0), round_half_up(Fraction(-1, 8), 2), round_half_up(2.675, 2)
+    (Fraction(3, 1), Fraction(-13, 100), Fraction(67, 25))
+    """
+    exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)  # 2.675, not 2.67499...
+    scale = 10**digits
+    magnitude = math.floor(abs(exact) * scale + Fraction(1, 2))
+    return Fraction(-magnitude if exact < 0 else magnitude, scale)
+
+
 def _check(value: Fraction | float) -> Fraction | float:
     if abs(value) > MAX_MAGNITUDE or (isinstance(value, Fraction) and value.denominator > MAX_MAGNITUDE):
         raise ToolError("number too large")
@@ -180,6 +215,8 @@ def calculate(expr: str) -> str:
 
     >>> calculate("7 + 3 × (12 - 4) ÷ 6"), calculate("(13 × 17)/(10 × 11)"), calculate("sqrt(144.8 * 76.5 / 3600)")
     ('11', '221/110', '1.7541')
+    >>> calculate("round(57.6 / 1.727^2, 1)"), calculate("round(314 / 0.504^(1/3), 0)"), calculate("round(ln(3), 3)")
+    ('19.3', '395', '1.099')
     >>> calculate("__import__('os')")
     Traceback (most recent call last):
     ...
@@ -187,7 +224,7 @@ def calculate(expr: str) -> str:
     >>> calculate("9 ^ 9 ^ 9")
     Traceback (most recent call last):
     ...
-    srmzoo.tools.ToolError: exponent 387420489 is not a small integer
+    srmzoo.tools.ToolError: exponent 387420489 is not a small number
 
     Raises:
         ToolError: malformed, longer than 200 characters, a number beyond 10**15, division by zero.

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .domain import Example, get_domain
+from .domain import Domain, Example, get_domain
 from .errors import SrmzooError
 from .prompting import PromptFormat
 from .recipe import Recipe
@@ -81,19 +81,26 @@ def build_prompt_format(recipe: Recipe, tokenizer: Any) -> PromptFormat:
 def tokenize_examples(
     examples: list[Example], tokenizer: Any, prompt_format: PromptFormat, max_length: int, *,
     annotate_tools: bool = True,
+    domain: Domain | None = None,
 ) -> tuple[list[dict[str, list[int]]], int]:
     """Tokenise examples into ``input_ids`` + ``completion_mask`` rows; returns (rows, number dropped).
 
     The completion is what the template renders after the prompt when the assistant turn is added; a
     template that renders the prompt differently once an answer follows (some strip reasoning from
     past turns) cannot keep the train/inference contract and is refused. With ``prompt_format.tools`` the
-    solutions are trained with their tool calls written in (:func:`srmzoo.tools.annotate`), unless
-    ``annotate_tools`` is off (completions the model generated with its tools already carry them).
+    solutions are trained with their tool calls written in (``domain.tool_solution``, else
+    :func:`srmzoo.tools.annotate`), unless ``annotate_tools`` is off (completions the model generated with
+    its tools already carry them).
     """
+    def with_calls(ex: Example) -> str:
+        if not (prompt_format.tools and annotate_tools):
+            return ex.solution
+        return domain.tool_solution(ex, prompt_format.tools) if domain else annotate(ex.solution, prompt_format.tools)
+
     rows: list[dict[str, list[int]]] = []
     dropped = 0
     for ex in examples:
-        solution = annotate(ex.solution, prompt_format.tools) if prompt_format.tools and annotate_tools else ex.solution
+        solution = with_calls(ex)
         messages = prompt_format.messages(ex.question)
         prompt = prompt_format.render(tokenizer, messages, add_generation_prompt=True)
         full = prompt_format.render(
@@ -553,7 +560,7 @@ def train_sft(
     fmt = build_prompt_format(recipe, tokenizer)
     tokenizer.chat_template = fmt.chat_template
     examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
-    rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length)
+    rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain)
     if not rows:
         raise SrmzooError(f"every training example is longer than data.max_length={recipe.data.max_length}",
                           hint="raise data.max_length")
@@ -736,7 +743,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
             continue
     if tokenizer is not None:
         fmt = build_prompt_format(recipe, tokenizer)
-        rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length)
+        rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain)
         lengths = [len(r["input_ids"]) for r in rows]
         targets = [sum(r["completion_mask"]) for r in rows]
     else:

@@ -41,6 +41,7 @@ from .answer_checking import check_number
 from .calculator_tasks import CALCULATORS, calculator_example
 from .medical_qa import QA_SOURCES, check_choice, extract_choice, load_medical_qa
 from .rewards import healthcare_correct, healthcare_format
+from .tool_traces import tool_solution
 
 __all__ = [
     "QA_SOURCES",
@@ -71,6 +72,11 @@ class HealthcareDomain(Domain):
         "without units, or the letter of the chosen option."
     )
     families = tuple(CALCULATORS)
+    tool_traces = (
+        "domains.healthcare.tool_traces: each unit conversion and formula is one calculator call over the "
+        "note's values, rounded in the call (`<<round(127 * 0.4536, 1)>> = 57.6`); score totals are calls; "
+        "the answer is the last call's result"
+    )
     license = "Apache-2.0"
     data_version = "1"
     split_policy = (
@@ -94,6 +100,18 @@ class HealthcareDomain(Domain):
         chosen = self.checked_request(split, n, seed, families)
         k = len(chosen)
         return [calculator_example(chosen[i % k], split, seed, i // k) for i in range(n)]
+
+    def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
+        r"""A calculator task's solution with each conversion and formula as a calculator call
+        (:func:`.tool_traces.tool_solution`); unchanged without the calculator or for multiple choice.
+
+        >>> ex = HealthcareDomain().examples("train", 1, families=["mean_arterial_pressure"])[0]
+        >>> print(HealthcareDomain().tool_solution(ex, ["calculator"]))
+        SBP = 113, DBP = 89 mmHg.
+        MAP = <<round(89 + (113 - 89) / 3, 1)>> = 97 mmHg.
+        \boxed{97}
+        """
+        return tool_solution(example) if "calculator" in tools else example.solution
 
     def extract_answer(self, completion: str) -> str | None:
         r"""The boxed answer, else an explicitly stated option letter ("The answer is (C)").
