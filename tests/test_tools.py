@@ -35,6 +35,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ("57 / 1.753^2", "57000000/3073009"),  # not a terminating decimal: stays an exact fraction
         ("sqrt(16/9)", "4/3"),
         ("0.1 + 0.2", "0.3"),  # exact, not binary floating point
+        ("round(57.6 / 1.727^2, 1)", "19.3"),
+        ("round(2.675, 2)", "2.68"),  # halves away from zero, on the decimal as written
+        ("round(-2.5, 0)", "-3"),
+        ("round(11.1, 2)", "11.1"),  # no trailing zeros: the number, not a display format
+        ("round(314 / 0.504^(1/3), 0)", "395"),  # a cube root: an inexact power of a positive base
+        ("round(0.957*ln(1.7) + 1.120*ln(3) + 0.643, 1)", "2.4"),
+        ("ln(1)", "0"),
     ],
 )
 def test_calculator_is_exact(expr, value):
@@ -58,6 +65,13 @@ def test_calculator_is_exact(expr, value):
         "1" * 300,
         "(" * 150 + "1" + ")" * 150,  # deep nesting: too long, refused before any recursion
         "2 ** 3",
+        "(-8)^(1/3)",  # a fractional power of a negative number
+        "ln(0)",
+        "round(3)",  # round needs its decimals
+        "round(3, 5)",  # more decimals than the calculator writes
+        "round(3, 1.5)",
+        "round(3, -1)",
+        "2 ^ 13.5",  # fractional exponents obey the same size limit
     ],
 )
 def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
@@ -80,6 +94,53 @@ def test_annotated_traces_only_add_call_brackets_and_every_call_agrees_with_the_
     if domain == "math":  # most of math's computations become calls (fractions' unreduced steps do not)
         total = sum(len(re.findall(r" = ", ex.solution)) for ex in examples)
         assert n_calls / total > 0.6
+
+
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_healthcare_tool_traces_agree_with_the_calculator_and_pass_the_verifier(split):
+    """Every family's tool-using trace: each call's result is what the calculator will answer at inference,
+    the boxed answer (the last result, from rounded intermediate values) is within the question's tolerance
+    of the gold value, and the measurement families leave no arithmetic to the model."""
+    domain = get_domain("healthcare")
+    examples = domain.examples(split, 17 * 20, seed=3)
+    measurements = {"bmi", "bsa", "mean_arterial_pressure", "anion_gap", "corrected_calcium", "qtc_bazett",
+                    "qtc_fridericia", "cockcroft_gault", "ideal_body_weight", "adjusted_body_weight",
+                    "maintenance_fluids"}
+    families_with_calls = set()
+    for ex in examples:
+        text = domain.tool_solution(ex, ["calculator"])
+        found = calls(text)
+        assert text.count("<<") == text.count(">>") == len(found), text
+        for expr, result in found:
+            assert calculate(expr) == result, (ex.id, expr, result)
+        check = domain.check(text, ex)
+        assert check.correct, (ex.id, ex.answer, text)
+        if found:
+            families_with_calls.add(ex.family)
+        if ex.family in measurements:  # outside the calls only copying: no operator between two numbers
+            outside = re.sub(r"<<[^<>]*>>", "", text)
+            assert not re.search(r"\d\s*[-+*/×÷^]\s*\d", outside.replace("mg/dL", "").replace("kg/m^2", "")
+                                 .replace("m^2", "").replace("µmol/L", "").replace("g/L", "").replace("mL/h", "")
+                                 .replace("mL/min", "").replace("mmol/L", "").replace("g/dL", "")), text
+    assert families_with_calls == set(domain.families)  # every calculator's trace calls the tool
+    assert domain.tool_solution(examples[0], []) == examples[0].solution  # no calculator, no calls
+
+
+def test_a_tool_entry_trains_on_its_domains_tool_traces(tiny_base_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    domain = get_domain("healthcare")
+    examples = domain.examples("train", 17, seed=0)
+    fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt="Solve.")
+    tooled = PromptFormat(fmt.chat_template, "Solve.", tools=("calculator",))
+    rows, dropped = tokenize_examples(examples, tokenizer, tooled, 1024, domain=domain)
+    assert dropped == 0
+    texts = [tokenizer.decode(r["input_ids"], skip_special_tokens=True) for r in rows]
+    assert all(domain.tool_solution(ex, ["calculator"]) in t for ex, t in zip(examples, texts))
+    assert sum("round(" in t for t in texts) >= 10  # the rounding calls, which annotate alone never writes
+    generic, _ = tokenize_examples(examples, tokenizer, tooled, 1024)  # without the domain: annotate's calls
+    assert not any("round(" in tokenizer.decode(r["input_ids"]) for r in generic)
 
 
 def test_tokenized_training_examples_carry_the_calls(tiny_base_dir):
