@@ -82,6 +82,15 @@ def test_load_a_path_gives_a_reasoner_that_solves_and_checks(adapter, tiny_base_
     assert m.check("so 1 + 2 = 3, \\boxed{3}", "3").correct  # a whole completion works too
 
 
+def test_solve_within_a_reasoning_budget_forces_an_answer(adapter, tiny_base_dir):
+    m = load(adapter, base_path=tiny_base_dir, device="cpu")
+    s = m.solve("What is 2 + 2?", budget=3)  # a random tiny model never answers in 3 tokens
+    assert m.domain.answer_cue in s.completion  # so it was made to
+    assert s.answer == m.domain.extract_answer(s.completion)
+    with pytest.raises(SrmzooError, match="reasoning budget"):
+        m.solve("x", budget=0)
+
+
 def test_solve_with_samples_takes_the_majority_answer(adapter, tiny_base_dir):
     m = load(adapter, base_path=tiny_base_dir, device="cpu")
     s = m.solve("What is 2 + 2?", samples=4, temperature=1.0, max_new_tokens=6)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
             split = settings.get("split")
             if settings.get("samples", 1) > 1:  # a sampled evaluation sits beside the greedy one
                 split = f"{split}_k{settings['samples']}"
+            elif settings.get("budgets"):  # so does a budgeted one
+                split = f"{split}_budget"
             if split in found:
                 continue
             if results.get("adapter", {}).get("sha256") != weights:
@@ -86,7 +89,7 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
                 continue
             found[split] = results
     order = {"test": 0, "ood": 1, "humaneval": 2, "mbpp": 3}
-    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0].split("_k")[0], 9), kv[0])))
+    return dict(sorted(found.items(), key=lambda kv: (order.get(re.split(r"_k|_budget", kv[0])[0], 9), kv[0])))
 
 
 def _pct(x: float | None) -> str:
@@ -132,10 +135,12 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
     title = SPLIT_TITLES.get(settings["split"], settings["split"])
     if settings.get("samples", 1) > 1:
         title += f"; {settings['samples']} samples per item at temperature {settings['temperature']}"
+    if settings.get("budgets"):
+        title += f"; reasoning budgets {', '.join(map(str, settings['budgets']))} tokens"
     return {
         "name": settings["split"],
         "title": title,
-        "scaling": _scaling_table(results),
+        "scaling": _scaling_table(results) or _budget_table(results),
         "n": settings["n"],
         "decoding": settings["decoding"],
         "max_new_tokens": settings["max_new_tokens"],
@@ -171,6 +176,30 @@ def _scaling_table(results: dict[str, Any]) -> str:
             lines.append(f"| {label} | {k} | {'-' if t is None else f'{t:.0f}'} | {_pct(m)} | {_pct(b)} | {_pct(p)} |")
     settings = results["settings"]
     lines += ["", f"![test-time scaling](scaling_{settings['split']}_k{settings['samples']}.png)"]
+    return "\n".join(lines)
+
+
+def _budget_table(results: dict[str, Any]) -> str:
+    """Reasoning budgets (see :mod:`srmzoo.budget`): accuracy at each budget with budget forcing and with the
+    reasoning merely cut, with tokens spent, and the plot; empty when the evaluation had no budgets."""
+    rows = [r for r in results.get("reports", []) if r.get("budget")]
+    if not rows:
+        return ""
+    cue = rows[0]["budget"]["answer_cue"]
+    lines = [
+        f"Reasoning budgets from the same greedy completions: at budget B a completion that finished within B "
+        f"tokens stands; a longer one is cut after B tokens and forced to answer (the cue `{cue!r}`, then at "
+        f"most {rows[0]['budget']['answer_tokens']} greedy tokens; budget forcing) or, in the 'cut' column, "
+        "scored as cut.",
+        "",
+        "| model | budget B | tokens / item | forced to answer | accuracy, forced | accuracy, cut |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        c = r["budget"]
+        for b, t, k, f, x in zip(c["budgets"], c["tokens_per_item"], c["forced_items"], c["forced"], c["cut"], strict=True):
+            lines.append(f"| {r['model']}, {r['prompting']} | {b} | {t:.0f} | {k} / {c['n']} | {_pct(f)} | {_pct(x)} |")
+    lines += ["", f"![reasoning budget](budget_{results['settings']['split']}.png)"]
     return "\n".join(lines)
 
 
@@ -218,8 +247,8 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     domain = get_domain(meta["domain"])
     results = []
     for split, res in evals.items():
-        if res["settings"].get("samples", 1) > 1:  # the index carries greedy accuracy; curves stay in the text
-            continue
+        if res["settings"].get("samples", 1) > 1 or res["settings"].get("budgets"):
+            continue  # the index carries plain greedy accuracy; curves stay in the text
         external = split in domain.benchmarks
         for r in res["reports"]:
             if r["prompting"] != "adapter" or r["model"] != f"{entry} (adapter)":  # not a compared adapter
@@ -425,9 +454,11 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
     for split, results in evals.items():
         path = out / f"results_{split}.json"
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-        plot = adapter_dir / "eval" / f"scaling_{split}.png"  # a sampled evaluation's curves
-        if plot.is_file() and plot.resolve() != (out / plot.name).resolve():
-            shutil.copy2(plot, out / plot.name)
+        # a sampled evaluation's curves, a budgeted one's
+        for plot in (adapter_dir / "eval" / f"scaling_{split}.png",
+                     adapter_dir / "eval" / f"budget_{results['settings']['split']}.png"):
+            if plot.is_file() and plot.resolve() != (out / plot.name).resolve():
+                shutil.copy2(plot, out / plot.name)
     for name in CARD_ARTIFACTS:
         src = _run_file(adapter_dir, name)
         if src is not None and src.resolve() != (out / name).resolve():

@@ -82,6 +82,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_budgets(text: str) -> list[int]:
+    """``--budgets 32,64,128`` as a list of ints (argparse turns the ValueError into a usage error)."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"budgets are comma-separated token counts, e.g. 32,64,128; got {text!r}") from None
+
+
 def _is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
@@ -111,6 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             allow_base_mismatch=args.allow_base_mismatch,
             base_path=args.base_path,
             progress=not args.quiet,
+            budgets=args.budgets or (),
         )
     return 0
 
@@ -257,7 +266,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if reasoner.disclaimer:
         print(f"NOTE: {reasoner.disclaimer}\n")
     solution = reasoner.solve(args.problem, samples=args.samples, temperature=args.temperature,
-                              max_new_tokens=args.max_new_tokens, tools=not args.no_tools, select=not args.no_select)
+                              max_new_tokens=args.max_new_tokens, tools=not args.no_tools, select=not args.no_select,
+                              budget=args.budget)
     print(solution.completion.strip())
     print(f"\nanswer: {solution.answer}")
     if args.gold is not None:
@@ -366,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "the same items, e.g. the SFT entry an RFT entry started from (default: the recipe's)")
     p.add_argument("--samples", type=int, default=1, help="completions per item (k > 1: pass@k, majority vote)")
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
+    p.add_argument("--budgets", type=_token_budgets, metavar="B1,B2,...",
+                   help="reasoning budgets in tokens (greedy): accuracy when the reasoning is cut at each budget "
+                   "and the answer forced (budget forcing), vs cut alone; writes results_<split>_budget.json and "
+                   "budget_<split>.png")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", help="where results_<split>.json goes (default: the adapter's eval/ folder)")
     p.add_argument("--no-base", action="store_true", help="evaluate only the adapter")
@@ -424,6 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature when --samples > 1")
     p.add_argument("--no-select", action="store_true", help="with --samples: a plain majority vote, no best-of-N")
     p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--budget", type=int, metavar="TOKENS",
+                   help="reason for at most this many tokens, then state the answer (budget forcing)")
     p.add_argument("--no-tools", action="store_true",
                    help="entries trained with tools: leave their calls unanswered (the model computes itself)")
     p.add_argument("--revision", help="Hub branch, tag or commit (default: the entry's pinned commit)")

@@ -195,6 +195,9 @@ class Domain(abc.ABC):
             (seeds, value ranges, templates, ...); quoted in data manifests.
         benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split NAME``
             scores like a split: name -> one line on what it is and where it comes from.
+        answer_cue: the text that makes a model state its final answer now (budget forcing,
+            :mod:`srmzoo.budget`), opening the domain's answer format; None where answers are not short
+            (code).
         tool_traces: one line on how :meth:`tool_solution` writes the calls of tool-using traces (manifests).
     """
 
@@ -207,6 +210,7 @@ class Domain(abc.ABC):
     disclaimer: ClassVar[str | None] = None
     split_policy: ClassVar[str] = ""
     benchmarks: ClassVar[Mapping[str, str]] = {}
+    answer_cue: ClassVar[str | None] = "\n\\boxed{"
     tool_traces: ClassVar[str] = (
         "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
         "(same text) becomes `<<a op b>> = c`"

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .bases import load_base, resolve_base
+from .budget import budget_curve, check_budgets, write_budget_plot
 from .domain import Domain, Example, Verdict, get_domain
 from .errors import SrmzooError
 from .generation import GenerationStats, generate
@@ -182,6 +183,8 @@ class EvalReport:
         tool_calls, tool_failures: calls answered, and those the tool could not answer (``?``).
         new_tokens, tokens_per_second, generation_seconds: generation throughput.
         wall_seconds: the whole evaluation, verification included.
+        budget: with reasoning budgets (greedy only), accuracy at each budget with budget forcing and
+            without (:func:`srmzoo.budget.budget_curve`); None otherwise.
         records: per-item records (id, family, question, gold, completions, predicted, verdicts).
     """
 
@@ -210,6 +213,7 @@ class EvalReport:
     tokens_per_second: float = 0.0
     generation_seconds: float = 0.0
     wall_seconds: float = 0.0
+    budget: dict[str, Any] | None = None
     records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self, *, records: bool = False) -> dict[str, Any]:
@@ -524,6 +528,7 @@ def evaluate(
     progress: bool = True,
     model_label: str = "model",
     prompting: str = "",
+    budgets: Sequence[int] = (),
 ) -> EvalReport:
     """Generate on every example, verify every completion with the domain's checker, and score.
 
@@ -540,6 +545,8 @@ def evaluate(
         seed: seeds sampling, so a run repeats.
         progress: show a progress bar with ETA and tokens/s.
         model_label, prompting: names recorded in the report.
+        budgets: reasoning budgets in tokens (greedy only): the report's ``budget`` curve, each budget's
+            accuracy when the reasoning is cut there and the answer forced (:mod:`srmzoo.budget`).
 
     Returns:
         An :class:`EvalReport` with per-item records.
@@ -564,6 +571,10 @@ def evaluate(
     ):
         _check_count(label, value, minimum=1)
     sampling = samples > 1
+    if budgets and sampling:
+        raise SrmzooError("reasoning budgets are measured on greedy completions", hint="drop --samples or --budgets")
+    if budgets:
+        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name)
     started = time.perf_counter()
     prompts = [prompt_format.render(tokenizer, prompt_format.messages(ex.question)) for ex in examples]
     if sampling:
@@ -634,6 +645,13 @@ def evaluate(
         if any(x is not None for x in scores):
             for i, r in enumerate(records):
                 r["select_scores"] = scores[i * samples : (i + 1) * samples]
+    budget = None
+    if budgets:
+        def right(text: str, i: int) -> bool:
+            return _verify(domain, _end_of_answer(text, prompt_format), examples[i])[0] is Verdict.CORRECT
+
+        budget = budget_curve(model, tokenizer, prompts, [r["completions"][0] for r in records], max_new_tokens,
+                              budgets, domain.answer_cue, right, batch_size=batch_size)
     n = len(examples)
     counts = Counter(first)
     correct = counts[Verdict.CORRECT]
@@ -665,6 +683,7 @@ def evaluate(
         new_tokens=stats.new_tokens,
         tokens_per_second=stats.tokens_per_second,
         generation_seconds=stats.seconds,
+        budget=budget,
         records=records,
     )
     if sampling:
@@ -721,6 +740,8 @@ def _reproduce_command(target: str, settings: dict[str, Any]) -> str:
         argv += [flag, str(settings[key])]
     if settings["samples"] > 1:
         argv += ["--temperature", str(settings["temperature"])]
+    if settings.get("budgets"):
+        argv += ["--budgets", ",".join(map(str, settings["budgets"]))]
     argv += ["--compare", *settings["compare"]]  # bare: none (the recipe's default would add some)
     argv += ["--compare-adapter", *(a["name"] for a in settings.get("compare_adapters", []))]
     if settings["base_path"]:
@@ -857,6 +878,7 @@ def run_eval(
     allow_base_mismatch: bool = False,
     base_path: str | os.PathLike | None = None,
     progress: bool = True,
+    budgets: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Evaluate an adapter against its base (zero- and few-shot) and other bases, on the same items.
 
@@ -887,6 +909,9 @@ def run_eval(
         allow_base_mismatch: see :func:`load_adapter`.
         base_path: see :func:`load_adapter`.
         progress: progress bars with ETA, and the table printed at the end.
+        budgets: reasoning budgets in tokens (greedy): every row also gets its accuracy-vs-budget curve with
+            budget forcing (:mod:`srmzoo.budget`); written to ``results_<split>_budget.json`` and
+            ``budget_<split>.png``, leaving the plain greedy results alone.
 
     Returns:
         The results as written to ``results_<split>.json``, plus ``paths`` (the files written).
@@ -915,6 +940,11 @@ def run_eval(
         ("seed", seed, 0),
     ):
         _check_count(label, value, minimum=minimum)
+    budgets = list(budgets)
+    if budgets:
+        if samples > 1:
+            raise SrmzooError("reasoning budgets are measured on greedy completions", hint="drop --samples or --budgets")
+        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name)
     if samples > 1 and not temperature > 0:
         raise SrmzooError(
             f"sampling needs a temperature above 0, got {temperature}", hint="e.g. --temperature 0.7"
@@ -941,6 +971,8 @@ def run_eval(
         "seed": seed,
         "progress": progress,
     }
+    if budgets:
+        common["budgets"] = budgets
     entry = meta.get("entry") or adapter_dir.name
     few_label = f"few-shot (k={few_shot})"
     compare_prompting = few_label if shots else "zero-shot"
@@ -951,7 +983,7 @@ def run_eval(
     # Each finished row is saved at once, so an interrupted hour-long evaluation resumes where it stopped
     # (same adapter, items and settings), and is deleted when the results file is written.
     # A sampled evaluation is named apart (results_test_k8.json): it never replaces the greedy one.
-    stem = split if samples == 1 else f"{split}_k{samples}"
+    stem = f"{split}_k{samples}" if samples > 1 else f"{split}_budget" if budgets else split
     partial_path = out / f".results_{stem}.partial.json"
     partial_key = hashlib.sha256(json.dumps(
         [adapter_sha, [ids_sha, items_sha], [e.id for e in shots], [_sha256_file(o / ADAPTER_WEIGHTS_FILE) for o in other_adapters],
@@ -1049,6 +1081,7 @@ def run_eval(
         "samples": samples,
         "temperature": temperature,
         "decoding": "sampling" if samples > 1 else "greedy",
+        "budgets": budgets,
         "few_shot": few_shot,
         "max_new_tokens": max_new_tokens,
         "batch_size": batch_size,
@@ -1103,6 +1136,9 @@ def run_eval(
     plot = write_scaling_plot(results, out)
     if plot is not None:
         results["paths"]["scaling_plot"] = str(plot)
+    plot = write_budget_plot(results, out)
+    if plot is not None:
+        results["paths"]["budget_plot"] = str(plot)
     if progress:
         print(f"{entry} on {domain.name}/{split}, {len(examples)} items, {settings['decoding']}:")
         print(format_results_table(results))

@@ -328,8 +328,9 @@ def _publishable_files(adapter_dir: Path, entry: str) -> dict[str, Path]:
             files[name] = run_dir / name
     for result in sorted((adapter_dir / "eval").glob("results_*.json")):
         files[f"eval/{result.name}"] = result
-    for plot in sorted((adapter_dir / "eval").glob("scaling_*.png")):  # the card shows them from the root
-        files[plot.name] = plot
+    for pattern in ("scaling_*.png", "budget_*.png"):  # the card shows them from the root
+        for plot in sorted((adapter_dir / "eval").glob(pattern)):
+            files[plot.name] = plot
     if (manifest := _data_manifest(entry)) is not None:
         files[DATA_MANIFEST_FILE] = manifest
     return files

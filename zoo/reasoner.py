@@ -139,6 +139,7 @@ class Reasoner:
         max_new_tokens: int = 256,
         tools: bool = True,
         select: bool = True,
+        budget: int | None = None,
     ) -> Solution:
         """Reason about ``problem`` and parse the final answer.
 
@@ -149,6 +150,10 @@ class Reasoner:
         the samples it ranks highest (best-of-N). An entry trained with tools calls them (e.g.
         ``<<70 - 56>> = 14``: the reasoner wrote ``14``) unless ``tools=False``.
 
+        With a reasoning ``budget`` (tokens), the reasoning stops there and a completion that has not
+        answered yet is made to (budget forcing, :mod:`srmzoo.budget`: the domain's answer cue, then a few
+        greedy tokens).
+
         Args:
             problem: the question, or an :class:`~srmzoo.domain.Example` (its question is asked, and a
                 selector may use its family and metadata).
@@ -157,6 +162,11 @@ class Reasoner:
             raise SrmzooError(f"samples must be a positive integer, got {samples!r}", hint="e.g. samples=5")
         example = problem if isinstance(problem, Example) else None
         question = example.question if example is not None else str(problem)
+        if budget is not None:
+            from .budget import check_budgets
+
+            check_budgets([budget], budget, self.domain.answer_cue, self.domain.name)
+            max_new_tokens = budget
         outs = self.generate(
             question,
             max_new_tokens=max_new_tokens,
@@ -165,6 +175,8 @@ class Reasoner:
             num_return_sequences=samples,
             tools=tools,
         )[0]
+        if budget is not None:
+            outs = self._force_unanswered(question, outs)
         answers = [self.domain.extract_answer(o) for o in outs]
         scores = None
         if samples > 1 and select:
@@ -174,6 +186,18 @@ class Reasoner:
         answer = answers[chosen_at] if chosen_at is not None else None
         chosen = outs[chosen_at] if chosen_at is not None else outs[0]
         return Solution(question, chosen, answer, tuple(outs), self.disclaimer)
+
+    def _force_unanswered(self, question: str, outs: list[str]) -> list[str]:
+        """Completions that stopped without an answer (out of budget), continued with the answer cue."""
+        from .budget import force_answers
+
+        pending = [i for i, o in enumerate(outs) if self.domain.extract_answer(o) is None]
+        forced, _ = force_answers(self.model, self.tokenizer, [self.prompt(question)] * len(pending),
+                                  [outs[i] for i in pending], self.domain.answer_cue)
+        outs = list(outs)
+        for i, text in zip(pending, forced, strict=True):
+            outs[i] = text
+        return outs
 
     def check(
         self, answer: str | None, gold: str | Example, *, family: str = "", meta: dict[str, Any] | None = None

@@ -40,6 +40,7 @@ class CodingDomain(Domain):
     name = "coding"
     description = "Python: write small functions, fix bugs, predict program output; code is run in a sandbox"
     system_prompt = SYSTEM_PROMPT
+    answer_cue = None  # answers are programs: no budget forcing
     families = FAMILIES
     license = "Apache-2.0"
     data_version = "1"

@@ -35,6 +35,7 @@ class MathDomain(Domain):
         "Grade-school math: multi-step arithmetic, fractions, percentages, linear equations, word problems"
     )
     system_prompt = SYSTEM_PROMPT
+    answer_cue = "\nThe answer is \\boxed{"
     families = tuple(FAMILIES)
     license = "Apache-2.0"
     data_version = "1"
