@@ -95,9 +95,10 @@ def train_part(recipe_path: Path, base_dir: Path, run_dir: Path, *, quantize: st
 
 def load_and_generate_part(adapter_dir: Path, base_dir: Path, *, quantize: str | None) -> dict:
     """srmzoo.load on CUDA (optionally NF4) + solve, then plain transformers + peft on the same files."""
-    import srmzoo
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    import srmzoo
 
     _reset()
     out: dict = {"quantize": quantize or "none"}

@@ -23,8 +23,8 @@ import ast
 import builtins
 import doctest
 import re
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

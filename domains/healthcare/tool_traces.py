@@ -35,7 +35,6 @@ from srmzoo.tools import CALL_CLOSE, CALL_OPEN, annotate, calculate
 
 from .calculator_tasks import CALCULATORS
 from .clinical_units import (
-    BILIRUBIN_UMOL_PER_MG_DL,
     CALCIUM_MG_DL_PER_MMOL_L,
     CM_PER_IN,
     CREATININE_UMOL_PER_MG_DL,
