@@ -158,6 +158,7 @@ def test_evaluate_scores_samples_votes_and_families_exactly(monkeypatch):
     assert [r["id"] for r in report.records] == [e.id for e in items]
     assert "records" not in report.to_dict() and len(report.to_dict(records=True)["records"]) == 4
     assert report.records[1]["answers"] == [None, "4", "5"] and report.records[1]["new_tokens"] == [7, 9, 9]
+    assert report.records[1]["vote_keys"] == [None, "4", "5"]  # the default key: the answer without whitespace
     # The scaling curve at k' = k is the report's own vote and pass@k; at k' = 1, its pass@1.
     curve = scaling_curve(report.records)
     assert curve["k"] == [1, 2, 3] and curve["n"] == 4

@@ -86,3 +86,30 @@ def test_the_selector_never_reads_the_hidden_tests():
     cheat = f"```python\ndef {name}(*args):\n    if args == ({args},):\n        return {result}\n    return None\n```"
     assert coding.select_scores([cheat], [ex]) == [1.0]
     assert not coding.check(cheat, ex).correct
+
+
+def test_equivalent_answers_vote_together_when_the_domain_gives_vote_keys():
+    # three samples: "19.3", "19.30" (right, same value) and two "21.0" (wrong): by spelling the wrong one
+    # wins the vote; keyed at the question's precision the right value has three votes
+    hc = get_domain("healthcare")
+    ex = hc.examples("test", 1, families=["bmi"])[0]
+    answers = ["19.3", "19.30", "21.0", r"19.3\ \text{kg/m}^2", "21.0", None]
+    verdicts = ["correct", "correct", "wrong", "correct", "wrong", "unverifiable"]
+    from srmzoo.domain import vote_keys
+
+    keys = vote_keys(hc, answers, ex)
+    assert keys[:5] == ["19.3", "19.3", "21.0", "19.3", "21.0"] and keys[5] is None
+    plain = scaling_curve([_record(verdicts, answers)])
+    keyed = scaling_curve([{**_record(verdicts, answers), "vote_keys": keys}])
+    assert plain["majority"][-1] == 0.0 and keyed["majority"][-1] == 1.0
+
+
+@pytest.mark.parametrize("domain", ["math", "coding", "science", "healthcare"])
+def test_vote_keys_never_raise_on_hostile_answers(domain):
+    from srmzoo.domain import vote_keys
+
+    d = get_domain(domain)
+    ex = d.examples("test", 1)[0]
+    junk = ["", " ", "\\frac{", "1e999", "((((C", "nan", "\x00", "x" * 5000, "\\boxed{\\boxed{"]
+    keys = vote_keys(d, junk, ex)
+    assert len(keys) == len(junk) and all(isinstance(k, str) for k in keys)

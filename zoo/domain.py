@@ -322,6 +322,20 @@ class Domain(abc.ABC):
         """
         raise UnknownNameError(f"{self.name} benchmark", name, self.benchmarks)
 
+    def vote_key(self, answer: str, example: Example) -> str:
+        """What two final answers must share to count as the same vote (self-consistency, best-of-N).
+
+        By default the answer without whitespace; domains whose answers have many spellings of one value
+        override it (numbers at the precision the question asks for, molecular formulas in any element order,
+        molecules as canonical SMILES), so equivalent answers pool their votes. Called on model output: must
+        not raise for any string (:func:`vote_keys` falls back to the default if it does).
+
+        >>> from srmzoo.domain import get_domain
+        >>> get_domain("coding").vote_key(" f(x) ", None)
+        'f(x)'
+        """
+        return "".join(answer.split())
+
     def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
         """The worked solution a tool-using entry trains on: ``example.solution`` with its computations as
         calls to ``tools`` (:mod:`srmzoo.tools`). By default each ``a op b = c`` whose result the calculator
@@ -378,6 +392,21 @@ class Domain(abc.ABC):
 _DOMAINS: dict[str, type[Domain]] = {}
 RewardFn = Callable[..., list[float | None]]
 _REWARDS: dict[str, RewardFn] = {}
+
+
+def vote_keys(domain: Domain, answers: Sequence[str | None], example: Example) -> list[str | None]:
+    """:meth:`Domain.vote_key` of each answer (None stays None: a sample without an answer does not vote);
+    a key the domain fails to compute falls back to the answer without whitespace."""
+    keys: list[str | None] = []
+    for answer in answers:
+        if answer is None:
+            keys.append(None)
+            continue
+        try:
+            keys.append(domain.vote_key(answer, example))
+        except Exception:  # noqa: BLE001 — model output must never stop a vote
+            keys.append("".join(answer.split()))
+    return keys
 
 
 def register_domain(cls: type[Domain]) -> type[Domain]:

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from .bases import load_base, resolve_base
 from .budget import budget_curve, check_budgets, write_budget_plot
-from .domain import Domain, Example, Verdict, get_domain
+from .domain import Domain, Example, Verdict, get_domain, vote_keys
 from .errors import SrmzooError
 from .generation import GenerationStats, generate
 from .prompting import PLAIN_CHAT_TEMPLATE, PromptFormat
@@ -629,8 +629,9 @@ def evaluate(
         }
         if sampling:  # what a scaling curve needs: the answers that vote, and what each sample cost
             record["answers"] = answers
+            record["vote_keys"] = keys = vote_keys(domain, answers, ex)
             record["new_tokens"] = [len(ids) for ids in tokenizer(completions, add_special_tokens=False)["input_ids"]]
-            winner = majority_vote(answers)
+            winner = majority_vote(keys)
             vote = verdicts[winner] if winner is not None else Verdict.UNVERIFIABLE
             voted.append(vote)
             record["vote"] = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .domain import Check, Domain, Example, get_domain
+from .domain import Check, Domain, Example, get_domain, vote_keys
 from .errors import SrmzooError
 from .prompting import PromptFormat
 from .scaling import best_of_n
@@ -182,7 +182,7 @@ class Reasoner:
         if samples > 1 and select:
             item = example or Example(id="solve", family="", question=question, answer="", solution="")
             scores = self.domain.select_scores(outs, [item] * len(outs))
-        chosen_at = best_of_n(answers, scores)
+        chosen_at = best_of_n(vote_keys(self.domain, answers, example or Example("solve", "", question, "", "")), scores)
         answer = answers[chosen_at] if chosen_at is not None else None
         chosen = outs[chosen_at] if chosen_at is not None else outs[0]
         return Solution(question, chosen, answer, tuple(outs), self.disclaimer)

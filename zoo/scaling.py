@@ -85,8 +85,9 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
 
     Args:
         records: per-item records of one model with ``k`` samples each: ``verdicts`` (``"correct"``, ...),
-            ``answers`` (the extracted final answers the vote counts; None where a sample gave none) and,
-            optionally, ``new_tokens`` (tokens generated per sample).
+            ``answers`` (the extracted final answers; None where a sample gave none), optionally
+            ``vote_keys`` (what the vote counts, :meth:`Domain.vote_key`; else the answers) and
+            ``new_tokens`` (tokens generated per sample).
         seed: seeds the random subsets used where exact enumeration is too long.
 
     Returns:
@@ -121,10 +122,11 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
         subsets = _subsets(k, size, rng)  # the same draws for every item
         votes = hits = picks = 0.0
         for r, right in zip(records, correct, strict=True):
-            votes += sum(_chosen_correct(r["answers"], None, right, s) for s in subsets) / len(subsets)
+            keys = r.get("vote_keys") or r["answers"]  # equivalent answers vote together where the domain says so
+            votes += sum(_chosen_correct(keys, None, right, s) for s in subsets) / len(subsets)
             hits += pass_at_k(k, sum(right), size)
             if selected:
-                picks += sum(_chosen_correct(r["answers"], r.get("select_scores"), right, s) for s in subsets) / len(subsets)
+                picks += sum(_chosen_correct(keys, r.get("select_scores"), right, s) for s in subsets) / len(subsets)
         majority.append(votes / len(records))
         passing.append(hits / len(records))
         best.append(picks / len(records))

@@ -37,8 +37,9 @@ from srmzoo.domain import (
     register_reward,
 )
 
-from .answer_checking import check_number
+from .answer_checking import check_number, parse_number
 from .calculator_tasks import CALCULATORS, calculator_example
+from .clinical_units import round_half_up
 from .medical_qa import QA_SOURCES, check_choice, extract_choice, load_medical_qa
 from .rewards import healthcare_correct, healthcare_format
 from .tool_traces import tool_solution
@@ -100,6 +101,22 @@ class HealthcareDomain(Domain):
         chosen = self.checked_request(split, n, seed, families)
         k = len(chosen)
         return [calculator_example(chosen[i % k], split, seed, i // k) for i in range(n)]
+
+    def vote_key(self, answer: str, example: Example) -> str:
+        r"""Numbers vote at the precision the question asks for (``19.27`` and ``19.3 kg/m^2`` are one
+        vote for a BMI to 1 decimal); option letters as letters.
+
+        >>> hc = HealthcareDomain()
+        >>> ex = hc.examples("test", 1, families=["bmi"])[0]
+        >>> hc.vote_key("19.27", ex), hc.vote_key(r"19.3\ 	ext{kg/m}^2", ex), hc.vote_key("27 or 28", ex)
+        ('19.3', '19.3', '27or28')
+        """
+        calculator = CALCULATORS.get(example.family)
+        value = parse_number(answer)
+        if calculator is not None and value is not None:
+            return f"{round_half_up(value, calculator.decimals):.{calculator.decimals}f}"
+        letter = extract_choice(answer, "ABCDE") if calculator is None else None
+        return letter or "".join(answer.split())
 
     def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
         r"""A calculator task's solution with each conversion and formula as a calculator call

@@ -9,7 +9,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
-from .verifiers import judge
+from .verifiers import judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
 
@@ -81,6 +81,10 @@ class ScienceDomain(Domain):
     def extract_answer(self, completion: Any) -> str | None:
         """The content of the completion's last ``\\boxed{}``, or None."""
         return last_boxed(completion_text(completion))
+
+    def vote_key(self, answer: str, example: Example) -> str:
+        """Equivalent answers vote together (see :func:`.verifiers.vote_key`)."""
+        return vote_key(answer, example.meta)
 
     def check(self, completion: Any, example: Example) -> Check:
         """Verify the completion's last boxed answer by the example's answer kind (see :mod:`.verifiers`)."""

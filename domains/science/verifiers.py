@@ -279,6 +279,38 @@ def answer_parses(answer: str, meta: dict[str, Any]) -> bool:
     return _PARSES[_kind(meta, "?")](answer, meta)
 
 
+def vote_key(answer: str, meta: dict[str, Any]) -> str:
+    """One spelling per answer, so equivalent answers vote together: a formula in Hill-free sorted order,
+    a number on its tolerance's grid, a molecule as canonical SMILES, a sequence in capitals, a letter.
+    Text that does not parse as its kind keeps its own spelling (without whitespace).
+
+    >>> vote_key("H2OC", {"kind": "formula"}) == vote_key("C H2 O", {"kind": "formula"})
+    True
+    >>> vote_key("OCC", {"kind": "smiles"}) == vote_key("C(O)C", {"kind": "smiles"})
+    True
+    >>> vote_key("150.21 g/mol", {"kind": "number", "tolerance": 0.1}), vote_key("150.18", {"kind": "number", "tolerance": 0.1})
+    ('150.2', '150.2')
+    """
+    kind = meta.get("kind")
+    key: str | None = None
+    if kind == "formula" and (counts := parse_formula(answer)) is not None:
+        key = "".join(f"{el}{n}" for el, n in sorted(counts.items()))
+    elif kind == "number" and (value := parse_number(answer)) is not None:
+        tol = float(meta.get("tolerance", 0.0))
+        key = f"{round(value / tol) * tol:.6g}" if tol > 0 else f"{value:.6g}"
+    elif kind in ("integer", "count_pair") and (numbers := _integers(answer)) is not None:
+        key = ",".join(map(str, numbers))
+    elif kind == "yes_no" and (said := parse_yes_no(answer)) is not None:
+        key = "yes" if said else "no"
+    elif kind == "smiles":
+        key = canonical_smiles(answer)
+    elif kind == "sequence":
+        key = parse_sequence(answer, meta.get("alphabet", "DNA"))
+    elif kind == "choice":
+        key = parse_choice(answer, meta.get("letters", "ABCD"))
+    return key if key is not None else "".join(answer.split())
+
+
 def judge(completion: Any, example: Example) -> Check:
     r"""Check the last ``\boxed{}`` answer of a completion against an example; never raises on model output.
 
