@@ -1,6 +1,6 @@
 """Batch-1 generation speed: transformers ``generate``, srmzoo's decoder, and llama.cpp on the exported GGUF.
 
-    pip install llama-cpp-python      # builds llama.cpp from its source package (no wheel on PyPI)
+    pip install -e ".[llama]"          # llama-cpp-python: builds llama.cpp from its source package
     python bench/llama_cpp_speed.py   # writes bench/results/llama_cpp_speed.json
 
 One process, one model: a zoo entry from the local store (default math-135m), merged, greedy, the same
