@@ -57,45 +57,41 @@ def _num(value: Any) -> str:
     return number(value, 4) if isinstance(value, float) else str(value)
 
 
+def _measured(label: str, written: list[Any], unit: str, conversions: dict[str, tuple[str, int | None]]
+              ) -> tuple[list[str], str]:
+    """A measurement in ``unit``: as the note writes it, or converted by one call. ``conversions`` maps a
+    written unit to the call's expression (``{v}`` the value; ``{ft}``, ``{inch}`` for feet and inches)
+    and the decimals the call rounds to (None: exact)."""
+    value, written_unit = written
+    if written_unit == unit:
+        return [f"{label} = {_num(value)} {unit}."], _num(value)
+    expr, decimals = conversions[written_unit]
+    if written_unit == "ft-in":
+        feet, inches = value
+        said, expr = f"{feet} ft {inches} in", expr.format(ft=feet, inch=inches)
+    else:
+        said, expr = f"{value} {written_unit}", expr.format(v=value)
+    call, result = _call(expr, decimals)
+    return [f"{label} = {said} = {call} {unit}."], result
+
+
 def _weight_kg(written: list[Any]) -> tuple[list[str], str]:
-    value, unit = written
-    if unit == "kg":
-        return [f"Weight = {_num(value)} kg."], _num(value)
-    call, kg = _call(f"{value} * {KG_PER_LB}", 1)
-    return [f"Weight = {value} lb = {call} kg."], kg
+    return _measured("Weight", written, "kg", {"lb": (f"{{v}} * {KG_PER_LB}", 1)})
 
 
 def _height_inches(written: list[Any]) -> tuple[list[str], str]:
     """The height in inches (for Devine's formula)."""
-    value, unit = written
-    if unit == "in":
-        return [f"Height = {value} in."], str(value)
-    if unit == "ft-in":
-        feet, rest = value
-        call, inches = _call(f"{feet} * 12 + {rest}")
-        return [f"Height = {feet} ft {rest} in = {call} in."], inches
-    call, inches = _call(f"{value} / {CM_PER_IN}", 1)
-    return [f"Height = {value} cm = {call} in."], inches
+    return _measured("Height", written, "in", {"ft-in": ("{ft} * 12 + {inch}", None),
+                                               "cm": (f"{{v}} / {CM_PER_IN}", 1)})
 
 
 def _height_cm(written: list[Any]) -> tuple[list[str], str]:
-    value, unit = written
-    if unit == "cm":
-        return [f"Height = {value} cm."], str(value)
-    if unit == "in":
-        call, cm = _call(f"{value} * {CM_PER_IN}", 1)
-        return [f"Height = {value} in = {call} cm."], cm
-    feet, rest = value
-    call, cm = _call(f"({feet} * 12 + {rest}) * {CM_PER_IN}", 1)
-    return [f"Height = {feet} ft {rest} in = {call} cm."], cm
+    return _measured("Height", written, "cm", {"in": (f"{{v}} * {CM_PER_IN}", 1),
+                                               "ft-in": (f"({{ft}} * 12 + {{inch}}) * {CM_PER_IN}", 1)})
 
 
 def _creatinine_mg_dl(written: list[Any]) -> tuple[list[str], str]:
-    value, unit = written
-    if unit == "mg/dL":
-        return [f"Creatinine = {_num(value)} mg/dL."], _num(value)
-    call, mg = _call(f"{value} / {CREATININE_UMOL_PER_MG_DL}", 2)
-    return [f"Creatinine = {value} µmol/L = {call} mg/dL."], mg
+    return _measured("Creatinine", written, "mg/dL", {"µmol/L": (f"{{v}} / {CREATININE_UMOL_PER_MG_DL}", 2)})
 
 
 def _bmi(inputs: dict[str, Any]) -> tuple[list[str], str]:
