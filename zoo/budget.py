@@ -30,8 +30,10 @@ __all__ = ["DEFAULT_ANSWER_TOKENS", "budget_curve", "check_budgets", "force_answ
 DEFAULT_ANSWER_TOKENS = 24  # enough for a number, a formula or a SMILES string, not for more reasoning
 
 
-def check_budgets(budgets: Sequence[int], max_new_tokens: int, cue: str | None, domain_name: str) -> list[int]:
-    """Validate budgets (positive, at most the generation budget) and that the domain can be forced.
+def check_budgets(budgets: Sequence[int], max_new_tokens: int, cue: str | None, domain_name: str, *,
+                  samples: int = 1) -> list[int]:
+    """Validate budgets (positive, at most the generation budget, greedy decoding) and that the domain can
+    be forced; returns them sorted, without repeats.
 
     >>> check_budgets([64, 32, 64], 128, "\\n\\\\boxed{", "math")
     [32, 64]
@@ -41,6 +43,8 @@ def check_budgets(budgets: Sequence[int], max_new_tokens: int, cue: str | None, 
     srmzoo.errors.SrmzooError: coding has no answer cue to force an answer with: its answers are programs
       hint: evaluate coding entries without --budgets
     """
+    if samples > 1:
+        raise SrmzooError("reasoning budgets are measured on greedy completions", hint="drop --samples or --budgets")
     if cue is None:
         raise SrmzooError(f"{domain_name} has no answer cue to force an answer with: its answers are programs",
                           hint=f"evaluate {domain_name} entries without --budgets")

@@ -571,10 +571,8 @@ def evaluate(
     ):
         _check_count(label, value, minimum=1)
     sampling = samples > 1
-    if budgets and sampling:
-        raise SrmzooError("reasoning budgets are measured on greedy completions", hint="drop --samples or --budgets")
     if budgets:
-        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name)
+        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name, samples=samples)
     started = time.perf_counter()
     prompts = [prompt_format.render(tokenizer, prompt_format.messages(ex.question)) for ex in examples]
     if sampling:
@@ -941,11 +939,7 @@ def run_eval(
         ("seed", seed, 0),
     ):
         _check_count(label, value, minimum=minimum)
-    budgets = list(budgets)
-    if budgets:
-        if samples > 1:
-            raise SrmzooError("reasoning budgets are measured on greedy completions", hint="drop --samples or --budgets")
-        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name)
+    budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name, samples=samples) if budgets else []
     if samples > 1 and not temperature > 0:
         raise SrmzooError(
             f"sampling needs a temperature above 0, got {temperature}", hint="e.g. --temperature 0.7"
