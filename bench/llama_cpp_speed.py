@@ -14,6 +14,9 @@ held-out test prompts rendered with the entry's own chat template and system pro
 Reported per arm: new tokens/s, seconds, the speedup over transformers at batch 1, and how many
 completions equal srmzoo's fp32 greedy ones (GGUF weights are rounded, so a few may part ways late) and are
 still right by the domain's verifier.
+
+``--reasoner ENTRY`` adds the reasoner itself (``srmzoo.load(ENTRY)`` vs ``srmzoo.load(ENTRY,
+backend="llama.cpp")``, f16), batch 1, with the entry's tools (e.g. math-135m-tools and its calculator).
 """
 
 from __future__ import annotations
@@ -61,11 +64,43 @@ def _llama_arm(gguf: Path, prompts, *, max_new_tokens: int, threads: int) -> dic
             "tokens_per_s": round(new_tokens / seconds, 1), "outputs": outputs, "gguf_bytes": gguf.stat().st_size}
 
 
+def _reasoner_arms(entry: str, n: int, max_new_tokens: int) -> dict[str, dict]:
+    """``Reasoner.generate`` at batch 1 through torch and through llama.cpp (f16), tools answered."""
+    import srmzoo
+    from srmzoo.tools import calls
+
+    arms, outputs = {}, {}
+    for backend in ("torch", "llama.cpp"):
+        m = srmzoo.load(entry, device="cpu", merge=True, backend=backend)
+        items = m.domain.examples("test", n, seed=0)
+        if backend == "llama.cpp":
+            m.generate(items[0].question, max_new_tokens=4)  # the export happens once, outside the clock
+        start, outs = time.perf_counter(), []
+        for e in items:
+            outs.append(m.generate(e.question, max_new_tokens=max_new_tokens)[0][0])
+        seconds = time.perf_counter() - start
+        tokens = sum(len(m.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in outs)
+        outputs[backend] = outs
+        arms[f"reasoner_{backend}"] = {
+            "entry": entry, "batch_size": 1, "seconds": round(seconds, 2), "new_tokens": tokens,
+            "tokens_per_s": round(tokens / seconds, 1), "tool_calls": sum(len(calls(o)) for o in outs),
+            "correct": f"{sum(m.domain.check(o, e).correct for o, e in zip(outs, items))}/{len(outs)}",
+            "outputs": outs, "reference": True,
+        }
+        del m
+    same = sum(a == b for a, b in zip(outputs["torch"], outputs["llama.cpp"]))
+    arms["reasoner_llama.cpp"]["same_as_torch_reasoner"] = f"{same}/{len(outputs['torch'])}"
+    arms["reasoner_llama.cpp"]["speedup_vs_torch_reasoner"] = round(
+        arms["reasoner_llama.cpp"]["tokens_per_s"] / arms["reasoner_torch"]["tokens_per_s"], 2)
+    return arms
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entry", default="math-135m", help="zoo entry in the local store")
     parser.add_argument("--n", type=int, default=16, help="prompts (held-out test items)")
     parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--reasoner", help="also time srmzoo.load(ENTRY) vs backend='llama.cpp' (tools included)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -102,12 +137,17 @@ def main(argv: list[str] | None = None) -> int:
             gguf = export_gguf(args.entry, Path(tmp) / quant, quantization=quant, device="cpu")
             arms[f"llama_cpp_{quant}"] = _llama_arm(gguf, prompts, max_new_tokens=args.max_new_tokens, threads=threads)
 
+    if args.reasoner:
+        arms.update(_reasoner_arms(args.reasoner, args.n, args.max_new_tokens))
     reference = arms["srmzoo"]["outputs"]
     base_rate = arms["transformers_generate"]["tokens_per_s"]
     for arm in arms.values():
         outs = arm.pop("outputs")
-        arm["same_as_srmzoo_fp32"] = f"{sum(a == b for a, b in zip(outs, reference))}/{len(outs)}"
-        arm["correct"] = f"{sum(domain.check(o, e).correct for o, e in zip(outs, items))}/{len(outs)}"
+        if "reference" not in arm:
+            arm["same_as_srmzoo_fp32"] = f"{sum(a == b for a, b in zip(outs, reference))}/{len(outs)}"
+            arm["correct"] = f"{sum(domain.check(o, e).correct for o, e in zip(outs, items))}/{len(outs)}"
+        else:
+            arm.pop("reference")
         arm["speedup_vs_transformers_batch1"] = round(arm["tokens_per_s"] / base_rate, 2)
     result = {
         "command": "python bench/llama_cpp_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -126,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for name, arm in arms.items():
         print(f"{name:24s} batch {arm['batch_size']:2d}: {arm['tokens_per_s']:7.1f} tok/s "
-              f"({arm['speedup_vs_transformers_batch1']}x), same as srmzoo fp32 {arm['same_as_srmzoo_fp32']}, "
+              f"({arm['speedup_vs_transformers_batch1']}x), same as srmzoo fp32 {arm.get('same_as_srmzoo_fp32', '-')}, "
               f"correct {arm['correct']}")
     return 0
 

@@ -357,3 +357,41 @@ def test_cli_solve_prints_the_reasoning_the_answer_and_its_check(adapter, tiny_b
     assert "check against '3': " in capsys.readouterr().out
     assert main([*args, "--samples", "0"]) == 2  # one clear error, no traceback
     assert "samples must be a positive integer" in capsys.readouterr().err
+
+
+def test_the_llama_cpp_backend_generates_what_torch_does_and_answers_tool_calls(adapter, tiny_base_dir, tmp_path,
+                                                                                monkeypatch):
+    """``load(..., backend="llama.cpp")`` on the f32 GGUF export of the tiny model: greedy completions equal
+    the torch reasoner's token for token, the export is made once and reused, and a call the model writes
+    is answered. Skipped where llama-cpp-python is not installed (it builds llama.cpp from source; CI does
+    not); bench/llama_cpp_speed.py measures the real entry."""
+    pytest.importorskip("llama_cpp")
+    monkeypatch.setenv("SRMZOO_CACHE", str(tmp_path / "cache"))
+    torch_m = load(adapter, base_path=tiny_base_dir, device="cpu")
+    fast = load(adapter, base_path=tiny_base_dir, device="cpu", backend="llama.cpp", gguf_quantization="f32")
+    problems = ["What is 1 + 2?", "What is 17 + 25?", "What is 40 + 2?"]
+    assert fast.generate(problems, max_new_tokens=12) == torch_m.generate(problems, max_new_tokens=12)
+    exports = list((tmp_path / "cache" / "gguf").iterdir())
+    again = load(adapter, base_path=tiny_base_dir, device="cpu", backend="llama.cpp", gguf_quantization="f32")
+    assert list((tmp_path / "cache" / "gguf").iterdir()) == exports and len(exports) == 1  # reused
+    # a call the model closes is answered, and llama.cpp goes on from the result: a scripted model writes
+    # "<<2 + 3>>", then (asked again, from prompt + call + result) " so 5" and the end of its turn
+    tok = again.tokenizer
+    script = [tok("<<2 + 3>>", add_special_tokens=False)["input_ids"],
+              tok(" so 5", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]]
+    asked = []
+
+    def scripted(ids, **kw):
+        asked.append(list(ids))
+        yield from script[len(asked) - 1]
+
+    monkeypatch.setattr(again.backend.llm, "generate", scripted)
+    out = again.backend.generate(["Q"], max_new_tokens=40, tools=["calculator"])[0][0]
+    assert out == "<<2 + 3>> = 5 so 5"
+    q = tok("Q", add_special_tokens=False)["input_ids"]
+    assert asked[1] == q + tok("<<2 + 3>> = 5", add_special_tokens=False)["input_ids"]  # resumed after the result
+    monkeypatch.undo()
+    sampled = again.generate("What is 1 + 2?", max_new_tokens=6, do_sample=True, num_return_sequences=3)
+    assert len(sampled[0]) == 3
+    with pytest.raises(SrmzooError, match="unknown backend"):
+        load(adapter, base_path=tiny_base_dir, backend="onnx")
