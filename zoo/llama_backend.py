@@ -53,6 +53,7 @@ def gguf_for(adapter_dir: Path, quantization: str = "f16", *, base_path: Any = N
         path = out / done["file"]
         if path.is_file() and _sha256_file(path) == done["sha256"]:
             return path
+    if out.is_dir() and any(out.iterdir()):  # an interrupted or altered export: start it over
         log.warning("the cached GGUF export in %s is incomplete or changed; exporting again", out)
         for leftover in out.iterdir():
             leftover.unlink()
