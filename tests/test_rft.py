@@ -12,7 +12,7 @@ import torch
 import toy_domain
 from safetensors.torch import load_file
 
-from srmzoo.domain import Check, Verdict
+from srmzoo.domain import Check, Verdict, get_domain
 from srmzoo.errors import SrmzooError
 from srmzoo.recipe import Recipe
 from srmzoo.rft import KEPT_FILE, SAMPLES_FILE, kept_completions
@@ -114,6 +114,40 @@ def test_an_interrupted_round_resumes_with_the_same_samples(tiny_base_dir, tiny_
         train(recipe, cut, progress=False)
     train(recipe, cut, resume=True, progress=False)
     assert (cut / "rft" / "round-1" / SAMPLES_FILE).read_text().splitlines() == lines
+
+
+def test_reference_fallback_trains_unsolved_problems_on_their_reference_solutions(
+    tiny_base_dir, tiny_run, tmp_path, monkeypatch
+):
+    # A verifier that accepts every sample of the round's first two problems and none of the other six.
+    solved_ids = {ex.id for ex in get_domain("toy-addition").examples("train", 8, seed=1)[:2]}
+
+    def first_two_only(self, completion, example):
+        return Check(Verdict.CORRECT if example.id in solved_ids else Verdict.WRONG, predicted="x")
+
+    monkeypatch.setattr(toy_domain.ToyAddition, "check", first_two_only)
+    monkeypatch.setattr("srmzoo.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
+    run = tmp_path / "run"
+    recipe = rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter"), reference_fallback=True)
+    result = train(recipe, run, progress=False)
+    round_dir = run / "rft" / "round-1"
+    samples = [json.loads(line) for line in (round_dir / SAMPLES_FILE).read_text().splitlines()]
+    kept = [json.loads(line) for line in (round_dir / KEPT_FILE).read_text().splitlines()]
+    sampled = [k for k in kept if "completion" in k]
+    references = [k for k in kept if k.get("reference")]
+    assert sampled == kept_completions(samples, 2) and {k["id"] for k in sampled} == solved_ids
+    assert sorted(k["id"] for k in references) == sorted(s["id"] for s in samples if s["id"] not in solved_ids)
+    assert len(references) == 6
+    summary = json.loads((round_dir / "summary.json").read_text())
+    assert summary["reference_solutions"] == 6
+    assert summary["train"]["examples"] == len(sampled) + 6
+    assert (result.adapter_dir / "adapter_model.safetensors").is_file()
+
+    # Without the fallback a round that solved nothing has nothing to train on.
+    monkeypatch.setattr(toy_domain.ToyAddition, "check", lambda self, c, ex: Check(Verdict.WRONG, predicted="x"))
+    with pytest.raises(SrmzooError, match="none of the 16 sampled completions was verified correct"):
+        train(rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter")), tmp_path / "plain",
+              progress=False)
 
 
 def test_rft_recipes_are_checked_before_any_work(tiny_base_dir, tiny_run, tmp_path):

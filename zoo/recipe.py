@@ -149,6 +149,9 @@ class RftConfig:
         keep_per_problem: distinct verified completions kept per problem.
         lr, epochs, train_batch_size: the fine-tuning on the kept completions (other optimiser settings
             come from ``train``).
+        reference_fallback: problems none of whose samples was verified correct contribute their reference
+            solution instead (the domain's tool trace when the entry has tools), as RFT papers mix the SFT
+            data back in: without it a round only reinforces what the adapter already solves.
     """
 
     rounds: int = 1
@@ -162,6 +165,7 @@ class RftConfig:
     lr: float = 2e-4
     epochs: float = 1.0
     train_batch_size: int = 8
+    reference_fallback: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Self-distillation with a verifier, as in STaR / RFT / ReST: each round
 2. verifies every completion with the domain's checker (the same one evaluation and RL rewards use) and
    keeps the correct ones that finished within the budget, deduplicated (whitespace-insensitive), at
    most ``rft.keep_per_problem`` per problem;
-3. fine-tunes the adapter on the kept completions with the SFT loss (completion tokens only).
+3. fine-tunes the adapter on the kept completions with the SFT loss (completion tokens only); with
+   ``rft.reference_fallback`` the problems it never solved add their reference solutions (the SFT data
+   mixed back in, as in RFT/ReST), so a round also teaches what the adapter cannot yet do.
 
 Everything a round does is on disk under ``<run_dir>/rft/round-<r>/``: ``samples.jsonl`` (every
 completion with its verdict, appended as generation goes, so an interrupted round resumes where it
@@ -282,13 +284,16 @@ def run_rft(
         if merged:
             model.unmerge_adapter()
         kept = kept_completions(records, cfg.keep_per_problem)
-        (round_dir / KEPT_FILE).write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in kept))
+        solved = {k["id"] for k in kept}
+        references = [ex for ex in problems if ex.id not in solved] if cfg.reference_fallback else []
+        (round_dir / KEPT_FILE).write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in [
+            *kept, *({"id": ex.id, "reference": True} for ex in references)]))
         summary = {"round": round_no, "start_adapter": str(current), "problems_also_in_sft_data": seen_in_sft,
-                   **_sampling_summary(records, kept), "generation": gen}
-        log.info("rft round %d: %d of %d samples correct; %d problems solved at least once; training on %d",
-                 round_no, summary["correct_samples"], summary["samples"], summary["problems_solved_at_least_once"],
-                 len(kept))
-        if not kept:
+                   **_sampling_summary(records, kept), "reference_solutions": len(references), "generation": gen}
+        log.info("rft round %d: %d of %d samples correct; %d problems solved at least once; training on %d "
+                 "(+ %d reference solutions)", round_no, summary["correct_samples"], summary["samples"],
+                 summary["problems_solved_at_least_once"], len(kept), len(references))
+        if not kept and not references:
             raise SrmzooError(
                 f"rft round {round_no}: none of the {summary['samples']} sampled completions was verified correct",
                 hint="RFT needs a model that is sometimes right: train SFT longer, or raise rft.samples",
@@ -297,6 +302,9 @@ def run_rft(
         examples = [replace(by_id[k["id"]], solution=k["completion"]) for k in kept]
         # The completions already carry their tool calls and results as generated: no annotation.
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, annotate_tools=False)
+        # Unsolved problems' reference solutions are written with their tool calls as SFT writes them.
+        ref_rows, ref_dropped = tokenize_examples(references, tokenizer, fmt, recipe.data.max_length, domain=domain)
+        rows, dropped = rows + ref_rows, dropped + ref_dropped
         continue_training(model, tokenizer, fmt)
         round_recipe = _round_recipe(recipe)
         trainer = _completion_only_trainer_class()(
