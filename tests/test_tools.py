@@ -13,7 +13,18 @@ from srmzoo.errors import SrmzooError
 from srmzoo.generation import GenerationStats, generate
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PROMPT_FILE, PromptFormat
 from srmzoo.recipe import Recipe
-from srmzoo.tools import ToolCaller, ToolError, annotate, calculate, calls, run_call, strip_calls
+from srmzoo.tools import (
+    RDKIT_LOOKUPS,
+    ToolCaller,
+    ToolError,
+    annotate,
+    calculate,
+    calls,
+    describe,
+    rdkit_lookup,
+    run_call,
+    strip_calls,
+)
 from srmzoo.training import tokenize_examples
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -78,6 +89,85 @@ def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
     with pytest.raises(ToolError):
         calculate(expr)
     assert run_call(expr) == "?"
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("formula(CC(=O)Oc1ccccc1C(=O)O)", "C9H8O4"),  # aspirin
+        ("formula(C[NH3+])", "CH6N+"),
+        ("mw(CC(=O)Oc1ccccc1C(=O)O)", "180.159"),
+        ("exact_mass(CC(=O)Oc1ccccc1C(=O)O)", "180.0423"),
+        ("hbd(CC(=O)Oc1ccccc1C(=O)O)", "1"),
+        ("hba(CC(=O)Oc1ccccc1C(=O)O)", "3"),
+        ("rings(C1CC2CCC1C2)", "2"),
+        ("aromatic_rings(c1ccc2ccccc2c1)", "2"),
+        (" rings( c1ccccc1 ) ", "?"),  # a space inside the call is not part of any SMILES
+    ],
+)
+def test_rdkit_tool_answers_lookups_with_rdkit(expr, value):
+    assert run_call(expr, ["rdkit"]) == value
+    assert run_call(expr, ["calculator"]) == "?"  # a look-up is not arithmetic
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "formula(C1CC)",  # unclosed ring
+        "formula(Xx)",
+        "mw()",
+        "formula(__import__('os').system('id'))",
+        "formula(" + "C" * 300 + ")",
+        "boiling_point(CCO)",
+        "formula(CCO); mw(CCO)",
+        "formula(CCO",
+        "2 + formula(CCO)",
+    ],
+)
+def test_rdkit_tool_refuses_what_is_not_a_parseable_smiles_lookup(expr, capfd):
+    assert run_call(expr, ["rdkit"]) == "?"
+    assert capfd.readouterr().err == ""  # RDKit's parse errors do not reach stderr
+
+
+def test_rdkit_lookup_names_and_description():
+    with pytest.raises(ToolError, match="unknown look-up 'logp'"):
+        rdkit_lookup("logp", "CCO")
+    text = describe(["calculator", "rdkit"])
+    assert "<<expression>>" in text and all(name in text for name in RDKIT_LOOKUPS)
+
+
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_science_tool_traces_look_up_rdkit_and_pass_the_verifier(split):
+    """With the rdkit tool the property families are look-ups of the question's own SMILES; every result is
+    what the tool answers at inference and the boxed answer passes the verifier."""
+    domain = get_domain("science")
+    examples = domain.examples(split, 12 * 15, seed=2)
+    lookup_families = {"molecular_formula", "molecular_weight", "hbond_donors_acceptors", "ring_count",
+                       "aromatic_rings"}
+    seen = set()
+    for ex in examples:
+        text = domain.tool_solution(ex, ["rdkit"])
+        found = calls(text)
+        assert text.count("<<") == text.count(">>") == len(found), text
+        if ex.family in lookup_families:
+            assert found, (ex.id, text)
+            seen.add(ex.family)
+            for expr, result in found:
+                assert run_call(expr, ["rdkit"]) == result, (ex.id, expr, result)
+                assert expr[expr.index("(") + 1 : -1] == ex.meta["molecule"] and ex.meta["molecule"] in ex.question
+            assert domain.check(text, ex).correct, (ex.id, ex.answer, text)
+        else:  # no look-up helps (reactions, groups, sequences): the plain trace
+            assert text == ex.solution
+    assert seen == lookup_families
+    assert domain.tool_solution(examples[0], ["calculator"]) == annotate(examples[0].solution)
+
+
+def test_tool_caller_answers_rdkit_lookups(tokenizer):
+    ids = tokenizer.encode("Formula: <<formula(CC(=O)O)>>", add_special_tokens=False)
+    assert tokenizer.decode(ToolCaller(tokenizer, ["rdkit"]).after(ids)) == " = C2H4O2"
+    assert tokenizer.decode(ToolCaller(tokenizer, ["calculator"]).after(ids)) == " = ?"
+    both = ToolCaller(tokenizer, ["calculator", "rdkit"])
+    assert tokenizer.decode(both.after(tokenizer.encode("so <<12 × 3>>", add_special_tokens=False))) == " = 36"
 
 
 @pytest.mark.parametrize("domain", ["math", "healthcare", "science"])

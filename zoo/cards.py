@@ -287,13 +287,16 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
 def _tools_note(tools: tuple[str, ...]) -> str:
     if not tools:
         return ""
+    example = "`<<70 - 56>> = 14`" if "calculator" in tools else "`<<formula(CCO)>> = C2H6O`"
+    answered_by = " and ".join(
+        {"calculator": "an exact calculator (a parser, never `eval`)",
+         "rdkit": "RDKit look-ups of a SMILES (formula, weights, H-bond and ring counts)"}.get(t, t) for t in tools)
     return (
-        f"**This entry calls tools ({', '.join(tools)}).** It writes each computation as `<<expression>>` and "
-        "expects the result to follow (`<<70 - 56>> = 14`): srmzoo's reasoner (`load`, `srmzoo solve`, "
-        "`srmzoo eval`) answers every call the moment it closes, with an exact calculator that never runs "
-        "model text (`srmzoo.tools`). Plain `generate` above lets the model do its own arithmetic, which is the "
-        "`adapter, no tools` row of the evaluation; to get the tool row, stop at `>>`, append "
-        "` = <result>` and continue."
+        f"**This entry calls tools ({', '.join(tools)}).** It writes each call as `<<...>>` and expects the "
+        f"result to follow ({example}): srmzoo's reasoner (`load`, `srmzoo solve`, `srmzoo eval`) answers "
+        f"every call the moment it closes, with {answered_by}; model text is never run (`srmzoo.tools`). "
+        "Plain `generate` above lets the model write the results itself, which is the `adapter, no tools` row "
+        "of the evaluation; to get the tool row, stop at `>>`, append ` = <result>` and continue."
     )
 
 

@@ -12,7 +12,8 @@ the same calls (:func:`annotate` rewrites a domain's worked solutions, checking 
 
 The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``, ``ln`` and
 ``round(x, d)`` for measurements), never ``eval``: model text is hostile input. Expressions that are too
-long, too large or malformed give ``?`` as result.
+long, too large or malformed give ``?`` as result. The ``rdkit`` tool answers chemistry look-ups
+(``<<formula(CCO)>> = C2H6O``, :data:`RDKIT_LOOKUPS`) with RDKit's SMILES parser and descriptors.
 
 >>> annotate("Take away the gap: 80 - 28 = 52.\nZoe is 52 ÷ 2 = 26.")
 'Take away the gap: <<80 - 28>> = 52.\nZoe is <<52 ÷ 2>> = 26.'
@@ -40,6 +41,8 @@ __all__ = [
     "calculate",
     "check_tools",
     "format_number",
+    "lookup_call",
+    "rdkit_lookup",
     "strip_calls",
 ]
 
@@ -240,7 +243,79 @@ def calculate(expr: str) -> str:
     return format_number(value)
 
 
-TOOLS: dict[str, Callable[[str], str]] = {"calculator": calculate}
+# ---------------------------------------------------------------------------------- chemistry look-ups
+
+# name -> (what it answers, the RDKit function behind it); the ``rdkit`` tool answers ``<<name(SMILES)>>``.
+RDKIT_LOOKUPS: dict[str, str] = {
+    "formula": "molecular formula in Hill order (rdMolDescriptors.CalcMolFormula)",
+    "mw": "average molecular weight in g/mol to 3 decimals (Descriptors.MolWt)",
+    "exact_mass": "monoisotopic exact mass in Da to 4 decimals (Descriptors.ExactMolWt)",
+    "hbd": "hydrogen-bond donors (Lipinski.NumHDonors)",
+    "hba": "hydrogen-bond acceptors (Lipinski.NumHAcceptors)",
+    "rings": "rings of the SSSR (rdMolDescriptors.CalcNumRings)",
+    "aromatic_rings": "aromatic rings (rdMolDescriptors.CalcNumAromaticRings)",
+}
+_LOOKUP_CALL = re.compile(r"\s*([a-z_]+)\((\S+)\)\s*$")
+_SMILES_CHARS = re.compile(r"[A-Za-z0-9@+\-\[\]()=#$%/\\.:*~]+")
+
+
+def lookup_call(expr: str) -> tuple[str, str] | None:
+    """``(name, smiles)`` when ``expr`` is a look-up call ``name(SMILES)``, else None (an arithmetic call).
+
+    >>> lookup_call("formula(CC(=O)O)"), lookup_call("round(2.5, 0)"), lookup_call("sqrt(4)")
+    (('formula', 'CC(=O)O'), None, None)
+    """
+    match = _LOOKUP_CALL.match(expr)
+    if not match or match.group(1) not in RDKIT_LOOKUPS:
+        return None
+    return match.group(1), match.group(2)
+
+
+def rdkit_lookup(name: str, smiles: str) -> str:
+    """One property of the molecule ``smiles``, computed by RDKit (the ``rdkit`` tool).
+
+    Model text reaches RDKit only as a SMILES string of bounded length and plain SMILES characters, parsed
+    by RDKit's SMILES parser (never executed); a string RDKit cannot parse is a :class:`ToolError`.
+
+    >>> rdkit_lookup("formula", "OCC(=O)Cl"), rdkit_lookup("mw", "CCO"), rdkit_lookup("rings", "c1ccccc1C1CC1")
+    ('C2H3ClO2', '46.069', '2')
+    >>> rdkit_lookup("exact_mass", "CCO"), rdkit_lookup("hbd", "CCO"), rdkit_lookup("hba", "CC(=O)N")
+    ('46.0419', '1', '1')
+    >>> rdkit_lookup("formula", "C1CC")
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: RDKit cannot parse the SMILES 'C1CC'
+    """
+    if name not in RDKIT_LOOKUPS:
+        raise ToolError(f"unknown look-up {name!r}; known: {', '.join(RDKIT_LOOKUPS)}")
+    if len(smiles) > MAX_EXPRESSION_CHARS or not _SMILES_CHARS.fullmatch(smiles):
+        raise ToolError(f"not a SMILES string: {smiles[:40]!r}")
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import Descriptors, Lipinski, rdMolDescriptors
+
+    RDLogger.DisableLog("rdApp.*")  # a bad SMILES is an answer ("?"), not a message on stderr
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None or mol.GetNumAtoms() == 0:
+        raise ToolError(f"RDKit cannot parse the SMILES {smiles!r}")
+    if name == "formula":
+        return rdMolDescriptors.CalcMolFormula(mol)
+    if name == "mw":
+        return f"{Descriptors.MolWt(mol):.3f}"
+    if name == "exact_mass":
+        return f"{Descriptors.ExactMolWt(mol):.4f}"
+    counts = {"hbd": Lipinski.NumHDonors, "hba": Lipinski.NumHAcceptors, "rings": rdMolDescriptors.CalcNumRings,
+              "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings}
+    return str(counts[name](mol))
+
+
+def _rdkit_tool(expr: str) -> str:
+    call = lookup_call(expr)
+    if call is None:
+        raise ToolError(f"not a look-up call ({', '.join(RDKIT_LOOKUPS)} of a SMILES): {expr[:40]!r}")
+    return rdkit_lookup(*call)
+
+
+TOOLS: dict[str, Callable[[str], str]] = {"calculator": calculate, "rdkit": _rdkit_tool}
 
 
 def check_tools(names: Sequence[str]) -> tuple[str, ...]:
@@ -252,11 +327,20 @@ def check_tools(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
-    """The result text of one call: the calculator's answer, or ``?`` when it cannot answer."""
-    if "calculator" not in tools:
+    """The result text of one call, or ``?`` when no tool of ``tools`` can answer it.
+
+    A look-up ``name(SMILES)`` goes to the ``rdkit`` tool, anything else to the calculator.
+
+    >>> run_call("formula(CCO)", ["calculator", "rdkit"]), run_call("2 + 3", ["calculator", "rdkit"])
+    ('C2H6O', '5')
+    >>> run_call("formula(CCO)", ["calculator"]), run_call("2 + 3", ["rdkit"]), run_call("mw(C1CC)", ["rdkit"])
+    ('?', '?', '?')
+    """
+    name = "rdkit" if lookup_call(expr) else "calculator"
+    if name not in tools:
         return UNKNOWN_RESULT
     try:
-        return calculate(expr)
+        return TOOLS[name](expr)
     except (ToolError, ArithmeticError, ValueError):
         return UNKNOWN_RESULT
 
@@ -326,8 +410,10 @@ def calls(text: str) -> list[tuple[str, str]]:
 
     >>> calls("a <<2 + 3>> = 5, b <<5 × 2>> = 10.")
     [('2 + 3', '5'), ('5 × 2', '10')]
+    >>> calls("Formula: <<formula(CCO)>> = C2H6O.")
+    [('formula(CCO)', 'C2H6O')]
     """
-    return re.findall(r"<<([^<>]*)>> = (\?|-?\d+(?:\.\d+)?(?:/\d+)?)", text)
+    return re.findall(r"<<([^<>]*)>> = (\?|-?\d+(?:\.\d+)?(?:/\d+)?|[A-Z][A-Za-z0-9]*[+-]?)", text)
 
 
 # --------------------------------------------------------------------------------------------- generation
@@ -396,6 +482,12 @@ def describe(tools: Sequence[str]) -> str:
     """One sentence for prompts and cards."""
     if not tools:
         return ""
-    if tuple(tools) == ("calculator",):
-        return "Write each computation as <<expression>>; a calculator fills in the result."
-    raise SrmzooError(f"no description for tools {list(tools)}")
+    sentences = {
+        "calculator": "Write each computation as <<expression>>; a calculator fills in the result.",
+        "rdkit": f"Look a molecule's property up as <<name(SMILES)>> ({', '.join(RDKIT_LOOKUPS)}); RDKit fills "
+                 "in the result.",
+    }
+    unknown = [t for t in tools if t not in sentences]
+    if unknown:
+        raise SrmzooError(f"no description for tools {unknown}")
+    return " ".join(sentences[t] for t in tools)

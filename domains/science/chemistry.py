@@ -507,6 +507,55 @@ _BUILDERS = {
 }
 
 
+# ------------------------------------------------------------------------------------ tool-using traces
+
+
+def lookup_solution(example: Example) -> str | None:
+    r"""The solution with RDKit look-ups (the ``rdkit`` tool) for a molecular-property question, else None.
+
+    Each call's result is written by :func:`srmzoo.tools.rdkit_lookup`, the function that answers the call
+    at inference, so the trace and the tool never disagree; masses are rounded to the asked decimals after
+    the look-up (half up), which stays within the verifier's tolerance of RDKit's value.
+
+    >>> ex = generate_chemistry("molecular_weight", "train", 0, 0)
+    >>> print(lookup_solution(ex))
+    Exact mass: <<exact_mass(CC1CCOCO1)>> = 102.0681 Da.
+    To 3 decimals: 102.068.
+    \boxed{102.068}
+    >>> lookup_solution(generate_chemistry("reaction_product", "train", 0, 0)) is None
+    True
+    """
+    from srmzoo.tools import rdkit_lookup
+
+    smiles = example.meta.get("molecule")
+    family = example.family
+    if not smiles or family not in _LOOKUP_LINES or smiles not in example.question:
+        return None
+    if family == "molecular_weight":
+        kind = example.meta["mass"]
+        _, places, _, unit = _MASS_KINDS[kind]
+        name, label = ("mw", "Average molecular weight") if kind == "average" else ("exact_mass", "Exact mass")
+        value = rdkit_lookup(name, smiles)
+        answer = str(_quantize(Decimal(value), places))
+        lines = [f"{label}: <<{name}({smiles})>> = {value} {unit}.", f"To {places} decimals: {answer}."]
+    else:
+        lines = [f"{label}: <<{name}({smiles})>> = {rdkit_lookup(name, smiles)}." for label, name in
+                 _LOOKUP_LINES[family]]
+        values = [line.rsplit(" = ", 1)[1].rstrip(".") for line in lines]
+        answer = ", ".join(values)
+    return "\n".join([*lines, f"\\boxed{{{answer}}}"])
+
+
+# family -> the look-ups its trace makes, in answer order (masses: by the asked kind, above)
+_LOOKUP_LINES = {
+    "molecular_formula": [("Formula", "formula")],
+    "molecular_weight": [],
+    "hbond_donors_acceptors": [("Donors", "hbd"), ("Acceptors", "hba")],
+    "ring_count": [("Rings", "rings")],
+    "aromatic_rings": [("Aromatic rings", "aromatic_rings")],
+}
+
+
 def generate_chemistry(family: str, split: str, seed: int, index: int) -> Example:
     """The ``index``-th example of a chemistry ``family`` in ``split`` for ``seed``.
 
