@@ -342,3 +342,9 @@ def test_run_eval_scores_a_tool_entry_with_and_without_its_tools_on_the_same_ite
     assert not any(" = 12" in s["completions"][0] for s in samples if s["prompting"] != "adapter")
     card = render_card(adapter)
     assert "This entry calls tools (calculator)" in card and "| adapter, no tools |" in card
+
+    # Without the ablation only the tool row runs, and the reproduce command says so.
+    only = run_eval(adapter, n=4, few_shot=0, max_new_tokens=10, batch_size=4, include_base=False,
+                    device="cpu", progress=False, tool_ablation=False, out_dir=tmp_path / "only")
+    assert [r["prompting"] for r in only["reports"]] == ["adapter"]
+    assert only["settings"]["tool_ablation"] is False and "--no-tool-ablation" in only["settings"]["command"]

@@ -120,6 +120,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             base_path=args.base_path,
             progress=not args.quiet,
             budgets=args.budgets or (),
+            tool_ablation=not args.no_tool_ablation,
         )
     return 0
 
@@ -383,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", help="where results_<split>.json goes (default: the adapter's eval/ folder)")
     p.add_argument("--no-base", action="store_true", help="evaluate only the adapter")
+    p.add_argument("--no-tool-ablation", action="store_true",
+                   help="an adapter with tools is evaluated with them only, not again without (the "
+                   "'adapter, no tools' row)")
     p.add_argument("--device", choices=["cpu", "cuda"])
     p.add_argument("--base-path", help="explicit local source of the base")
     p.add_argument("--allow-base-mismatch", action="store_true",

@@ -747,6 +747,8 @@ def _reproduce_command(target: str, settings: dict[str, Any]) -> str:
         argv += ["--base-path", settings["base_path"]]
     if not settings["include_base"]:
         argv.append("--no-base")
+    if not settings.get("tool_ablation", True):
+        argv.append("--no-tool-ablation")
     if settings["allow_base_mismatch"]:
         argv.append("--allow-base-mismatch")
     return shlex.join(argv)
@@ -878,6 +880,7 @@ def run_eval(
     base_path: str | os.PathLike | None = None,
     progress: bool = True,
     budgets: Sequence[int] = (),
+    tool_ablation: bool = True,
 ) -> dict[str, Any]:
     """Evaluate an adapter against its base (zero- and few-shot) and other bases, on the same items.
 
@@ -911,6 +914,8 @@ def run_eval(
         budgets: reasoning budgets in tokens (greedy): every row also gets its accuracy-vs-budget curve with
             budget forcing (:mod:`srmzoo.budget`); written to ``results_<split>_budget.json`` and
             ``budget_<split>.png``, leaving the plain greedy results alone.
+        tool_ablation: for an adapter with tools, also evaluate it without them (the ``adapter, no tools``
+            row: what the tools are worth); off halves the cost of, e.g., a sampled test-time-scaling run.
 
     Returns:
         The results as written to ``results_<split>.json``, plus ``paths`` (the files written).
@@ -1028,7 +1033,7 @@ def run_eval(
                 )
     merged = merge_for_generation(model)
     run(model, tokenizer, adapter_format, f"{entry} (adapter)", "adapter")
-    if adapter_format.tools:  # the same adapter doing its own arithmetic: what the tools are worth
+    if adapter_format.tools and tool_ablation:  # the same adapter doing its own arithmetic: the tools' worth
         run(model, tokenizer, replace(adapter_format, tools=()), f"{entry} (adapter)", "adapter, no tools")
     del model, tokenizer
     _release_memory()
@@ -1083,6 +1088,7 @@ def run_eval(
         "compare": list(compare),
         "compare_adapters": adapters_compared,
         "include_base": include_base,
+        "tool_ablation": tool_ablation,
         "allow_base_mismatch": allow_base_mismatch,
         "base_path": str(base_path) if base_path is not None else None,
         "dtype": dtype,
