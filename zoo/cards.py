@@ -222,8 +222,10 @@ def _training_section(training: dict[str, Any]) -> str:
                 f"RFT round {s.get('round', '?')}: sampled {s.get('samples', '?')} completions for "
                 f"{s.get('problems', '?')} training-split problems ({_pct(s.get('sample_accuracy'))} verified "
                 f"correct; {s.get('problems_solved_at_least_once', '?')} problems solved at least once, "
-                f"{g.get('tokens_per_s', '?')} tok/s), kept {s.get('kept', '?')} distinct correct finished ones, "
-                f"then fine-tuned {t.get('steps', '?')} steps (lr {t.get('lr', '?')}, final train loss "
+                f"{g.get('tokens_per_s', '?')} tok/s), kept {s.get('kept', '?')} distinct correct finished ones"
+                + (f" and the reference solutions of the {s['reference_solutions']} problems no sample solved"
+                   if s.get("reference_solutions") else "")
+                + f", then fine-tuned {t.get('steps', '?')} steps (lr {t.get('lr', '?')}, final train loss "
                 f"{t.get('train_loss', float('nan')):.3f}); {s.get('seconds', 0) / 60:.1f} min in all."
             )
         elif s["stage"] == "grpo":
