@@ -136,6 +136,16 @@ def test_rdkit_lookup_names_and_description():
     assert "<<expression>>" in text and all(name in text for name in RDKIT_LOOKUPS)
 
 
+def traced(domain, ex, tools):
+    """The example's tool-using trace and its calls, each call's result what the tools answer at inference."""
+    text = domain.tool_solution(ex, tools)
+    found = calls(text)
+    assert text.count("<<") == text.count(">>") == len(found), text
+    for expr, result in found:
+        assert run_call(expr, tools) == result, (ex.id, expr, result)
+    return text, found
+
+
 @pytest.mark.parametrize("split", ["train", "test", "ood"])
 def test_science_tool_traces_look_up_rdkit_and_pass_the_verifier(split):
     """With the rdkit tool the property families are look-ups of the question's own SMILES; every result is
@@ -146,14 +156,11 @@ def test_science_tool_traces_look_up_rdkit_and_pass_the_verifier(split):
                        "aromatic_rings"}
     seen = set()
     for ex in examples:
-        text = domain.tool_solution(ex, ["rdkit"])
-        found = calls(text)
-        assert text.count("<<") == text.count(">>") == len(found), text
+        text, found = traced(domain, ex, ["rdkit"])
         if ex.family in lookup_families:
             assert found, (ex.id, text)
             seen.add(ex.family)
-            for expr, result in found:
-                assert run_call(expr, ["rdkit"]) == result, (ex.id, expr, result)
+            for expr, _ in found:
                 assert expr[expr.index("(") + 1 : -1] == ex.meta["molecule"] and ex.meta["molecule"] in ex.question
             assert domain.check(text, ex).correct, (ex.id, ex.answer, text)
         else:  # no look-up helps (reactions, groups, sequences): the plain trace
@@ -198,11 +205,7 @@ def test_healthcare_tool_traces_agree_with_the_calculator_and_pass_the_verifier(
                     "maintenance_fluids"}
     families_with_calls = set()
     for ex in examples:
-        text = domain.tool_solution(ex, ["calculator"])
-        found = calls(text)
-        assert text.count("<<") == text.count(">>") == len(found), text
-        for expr, result in found:
-            assert calculate(expr) == result, (ex.id, expr, result)
+        text, found = traced(domain, ex, ["calculator"])
         check = domain.check(text, ex)
         assert check.correct, (ex.id, ex.answer, text)
         if found:
