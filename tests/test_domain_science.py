@@ -476,3 +476,22 @@ def test_gpqa_loader_errors(tmp_path, gpqa_file):
     empty.write_text(json.dumps({**GPQA_FIXTURE[0], "Incorrect Answer 2": " "}) + "\n")
     with pytest.raises(SrmzooError, match="GPQA row 0 has no 'Incorrect Answer 2'"):
         load_gpqa(data_files=empty)
+
+
+def test_select_scores_rank_well_formed_answers_without_the_gold():
+    """Best-of-N's gold-free check: each family's reference solution is well formed; an invalid SMILES, a
+    formula of no element, a sequence out of its alphabet, a missing answer are not; a free question
+    (no answer kind) has no check."""
+    from srmzoo.domain import Example
+
+    science = get_domain("science")
+    examples = science.examples("test", 12, seed=4)
+    assert science.select_scores([ex.solution for ex in examples], examples) == [1.0] * 12
+    garbled = {"reaction_product": r"\boxed{C1CC(}", "molecular_formula": r"\boxed{Qz3}",
+               "reverse_complement": r"\boxed{ACGU!}", "gc_content": r"\boxed{about half}"}
+    picked = [ex for ex in examples if ex.family in garbled]
+    assert len(picked) == 4
+    assert science.select_scores([garbled[ex.family] for ex in picked], picked) == [0.0] * 4
+    assert science.select_scores(["no answer"], examples[:1]) == [0.0]
+    free = Example("free", "", "What is the formula of ethanol?", "", "", {})
+    assert science.select_scores([r"\boxed{C2H6O}"], [free]) == [None]

@@ -9,7 +9,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry, lookup_solution
-from .verifiers import judge, vote_key
+from .verifiers import ANSWER_KINDS, answer_parses, judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
 
@@ -100,6 +100,24 @@ class ScienceDomain(Domain):
             if written is not None:
                 return written
         return super().tool_solution(example, tools)
+
+    def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
+        r"""1.0 where the final answer is well formed for the item's kind of answer, else 0.0: a SMILES that
+        RDKit parses (chemistry's validity check), a formula of real elements, a sequence in its alphabet, a
+        number, yes/no; no gold answer is used. None for an item whose kind is unknown (a free question).
+
+        >>> ex = ScienceDomain().examples("test", 1, families=["reaction_product"])[0]
+        >>> ScienceDomain().select_scores([ex.solution, r"\boxed{C1CC(}", "no answer"], [ex] * 3)
+        [1.0, 0.0, 0.0]
+        """
+        scores: list[float | None] = []
+        for completion, example in zip(completions, examples, strict=True):
+            if example.meta.get("kind") not in ANSWER_KINDS:
+                scores.append(None)
+                continue
+            answer = self.extract_answer(completion)
+            scores.append(float(answer is not None and answer_parses(answer, example.meta)))
+        return scores
 
     def extract_answer(self, completion: Any) -> str | None:
         """The content of the completion's last ``\\boxed{}``, or None."""
