@@ -9,7 +9,8 @@ the ``k`` samples were drawn:
   ``C(k, k')`` subsets when there are at most :data:`EXACT_SUBSETS` of them, else the mean over that many
   seeded random subsets;
 * **best-of-k'** where the domain can rank samples without the gold answer
-  (:meth:`srmzoo.domain.Domain.select_scores`: code run against the examples its question shows): the
+  (:meth:`srmzoo.domain.Domain.select_scores`: code run against the examples its question shows, a
+  science answer checked for being well formed, e.g. a SMILES RDKit parses): the
   samples it scores highest, then a vote among them;
 * **pass@k'** (unbiased estimator, Chen et al., 2021): the chance that some sample is right, the
   ceiling a perfect answer checker would reach, which the gold answer alone can provide;
