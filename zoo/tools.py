@@ -245,7 +245,7 @@ def calculate(expr: str) -> str:
 
 # ---------------------------------------------------------------------------------- chemistry look-ups
 
-# name -> (what it answers, the RDKit function behind it); the ``rdkit`` tool answers ``<<name(SMILES)>>``.
+# name -> what it answers (and the RDKit function behind it); the ``rdkit`` tool answers ``<<name(SMILES)>>``.
 RDKIT_LOOKUPS: dict[str, str] = {
     "formula": "molecular formula in Hill order (rdMolDescriptors.CalcMolFormula)",
     "mw": "average molecular weight in g/mol to 3 decimals (Descriptors.MolWt)",
@@ -297,15 +297,16 @@ def rdkit_lookup(name: str, smiles: str) -> str:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
         raise ToolError(f"RDKit cannot parse the SMILES {smiles!r}")
-    if name == "formula":
-        return rdMolDescriptors.CalcMolFormula(mol)
-    if name == "mw":
-        return f"{Descriptors.MolWt(mol):.3f}"
-    if name == "exact_mass":
-        return f"{Descriptors.ExactMolWt(mol):.4f}"
-    counts = {"hbd": Lipinski.NumHDonors, "hba": Lipinski.NumHAcceptors, "rings": rdMolDescriptors.CalcNumRings,
-              "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings}
-    return str(counts[name](mol))
+    compute = {
+        "formula": rdMolDescriptors.CalcMolFormula,
+        "mw": lambda m: f"{Descriptors.MolWt(m):.3f}",
+        "exact_mass": lambda m: f"{Descriptors.ExactMolWt(m):.4f}",
+        "hbd": Lipinski.NumHDonors,
+        "hba": Lipinski.NumHAcceptors,
+        "rings": rdMolDescriptors.CalcNumRings,
+        "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings,
+    }
+    return str(compute[name](mol))
 
 
 def _rdkit_tool(expr: str) -> str:

@@ -527,9 +527,8 @@ def lookup_solution(example: Example) -> str | None:
     """
     from srmzoo.tools import rdkit_lookup
 
-    smiles = example.meta.get("molecule")
-    family = example.family
-    if not smiles or family not in _LOOKUP_LINES or smiles not in example.question:
+    smiles, family = example.meta.get("molecule"), example.family
+    if not smiles or smiles not in example.question:
         return None
     if family == "molecular_weight":
         kind = example.meta["mass"]
@@ -538,18 +537,18 @@ def lookup_solution(example: Example) -> str | None:
         value = rdkit_lookup(name, smiles)
         answer = str(_quantize(Decimal(value), places))
         lines = [f"{label}: <<{name}({smiles})>> = {value} {unit}.", f"To {places} decimals: {answer}."]
-    else:
-        lines = [f"{label}: <<{name}({smiles})>> = {rdkit_lookup(name, smiles)}." for label, name in
-                 _LOOKUP_LINES[family]]
-        values = [line.rsplit(" = ", 1)[1].rstrip(".") for line in lines]
+    elif family in _LOOKUPS:
+        values = [rdkit_lookup(name, smiles) for _, name in _LOOKUPS[family]]
+        lines = [f"{label}: <<{name}({smiles})>> = {v}." for (label, name), v in zip(_LOOKUPS[family], values)]
         answer = ", ".join(values)
+    else:
+        return None
     return "\n".join([*lines, f"\\boxed{{{answer}}}"])
 
 
-# family -> the look-ups its trace makes, in answer order (masses: by the asked kind, above)
-_LOOKUP_LINES = {
+# family -> the look-ups its trace makes, in answer order (masses, by the asked kind: above)
+_LOOKUPS = {
     "molecular_formula": [("Formula", "formula")],
-    "molecular_weight": [],
     "hbond_donors_acceptors": [("Donors", "hbd"), ("Acceptors", "hba")],
     "ring_count": [("Rings", "rings")],
     "aromatic_rings": [("Aromatic rings", "aromatic_rings")],
