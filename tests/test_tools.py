@@ -15,6 +15,7 @@ from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PROMPT_FILE, PromptFormat
 from srmzoo.recipe import Recipe
 from srmzoo.tools import (
     RDKIT_LOOKUPS,
+    SEQUENCE_LOOKUPS,
     ToolCaller,
     ToolError,
     annotate,
@@ -23,6 +24,7 @@ from srmzoo.tools import (
     describe,
     rdkit_lookup,
     run_call,
+    sequence_lookup,
     strip_calls,
 )
 from srmzoo.training import tokenize_examples
@@ -136,6 +138,70 @@ def test_rdkit_lookup_names_and_description():
     assert "<<expression>>" in text and all(name in text for name in RDKIT_LOOKUPS)
 
 
+def _biopython_truth(name, seq, motif=None):
+    from Bio.Seq import Seq
+    from Bio.SeqUtils import gc_fraction
+
+    truths = {
+        "revcomp": lambda: str(Seq(seq).reverse_complement()),
+        "transcribe": lambda: str(Seq(seq).transcribe()),
+        "translate": lambda: str(Seq(seq).translate(to_stop=True)),
+        "gc": lambda: f"{gc_fraction(seq) * 100:.2f}",
+        "count": lambda: str(Seq(seq).count_overlap(motif)),
+        "find": lambda: str(Seq(seq).find(motif) + 1),
+    }
+    return truths[name]()
+
+
+@pytest.mark.parametrize(
+    ("name", "seq", "motif"),
+    [
+        ("revcomp", "ATGCGTTAACCG", None),
+        ("transcribe", "ATGCGTTAACCG", None),
+        ("translate", "ATGGCCAAATTTTAGGGG", None),  # stops at TAG
+        ("translate", "ATGGCCAAATTT", None),  # no stop: all codons
+        ("gc", "ATGCGTTAACCGA", None),
+        ("count", "AAAAGAAA", "AA"),  # overlaps count
+        ("count", "ACGTACGT", "TTT"),
+        ("find", "CCATGATGA", "ATG"),
+        ("find", "CCCCCC", "ATG"),  # absent: 0
+    ],
+)
+def test_biopython_tool_answers_sequence_lookups_as_biopython_does(name, seq, motif):
+    expr = f"{name}({seq}, {motif})" if motif else f"{name}({seq})"
+    assert run_call(expr, ["biopython"]) == _biopython_truth(name, seq, motif)
+    assert run_call(expr, ["rdkit", "calculator"]) == "?"  # only the biopython tool answers it
+    assert run_call(expr.lower(), ["biopython"]) == _biopython_truth(name, seq, motif)  # lowercase bases
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "revcomp()",
+        "revcomp(ATGX)",
+        "revcomp(ATG C)",
+        "revcomp(__import__('os').system('id'))",
+        "revcomp(" + "A" * 201 + ")",
+        "translate(ATGC)",  # not whole codons
+        "count(ATGC)",  # the motif is missing
+        "count(ATGC, " + "A" * 13 + ")",
+        "revcomp(ATGC, AT)",
+        "find(ATGC, ATG, A)",
+        "gc(ACGU)",  # RNA is not DNA
+        "melting_point(ATGC)",
+    ],
+)
+def test_biopython_tool_refuses_what_is_not_a_dna_lookup(expr):
+    assert run_call(expr, ["biopython", "rdkit", "calculator"]) == "?"
+
+
+def test_sequence_lookup_names_and_description():
+    with pytest.raises(ToolError, match="unknown look-up 'tm'"):
+        sequence_lookup("tm", "ATGC")
+    text = describe(["rdkit", "biopython"])
+    assert "Biopython" in text and all(name in text for name in SEQUENCE_LOOKUPS)
+
+
 def traced(domain, ex, tools):
     """The example's tool-using trace and its calls, each call's result what the tools answer at inference."""
     text = domain.tool_solution(ex, tools)
@@ -167,6 +233,37 @@ def test_science_tool_traces_look_up_rdkit_and_pass_the_verifier(split):
             assert text == ex.solution
     assert seen == lookup_families
     assert domain.tool_solution(examples[0], ["calculator"]) == annotate(examples[0].solution)
+
+
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_science_tool_traces_look_up_biopython_and_pass_the_verifier(split):
+    """With the biopython tool each sequence question is one look-up of its own sequence (and motif); the
+    result is what the tool answers at inference and the boxed answer passes the verifier. Chemistry keeps
+    the rdkit traces when both tools are on."""
+    from domains.science.biology import BIOLOGY_FAMILIES
+
+    domain = get_domain("science")
+    examples = domain.examples(split, 12 * 10, seed=3)
+    seen = set()
+    for ex in examples:
+        text, found = traced(domain, ex, ["rdkit", "biopython"])
+        if ex.family in BIOLOGY_FAMILIES:
+            assert len(found) == 1, (ex.id, text)
+            expr, _ = found[0]
+            assert expr[expr.index("(") + 1 :].split(",")[0].rstrip(")") == ex.meta["sequence"]
+            assert ex.meta["sequence"] in ex.question
+            assert domain.check(text, ex).correct, (ex.id, ex.answer, text)
+            seen.add(ex.meta.get("task", ex.family))
+        else:
+            assert text == domain.tool_solution(ex, ["rdkit"])
+            assert domain.tool_solution(ex, ["biopython"]) == ex.solution  # no rdkit: chemistry stays plain
+    assert seen == {"reverse_complement", "transcription", "translation", "gc_content", "first_atg", "motif_count"}
+
+
+def test_tool_caller_answers_biopython_lookups(tokenizer):
+    ids = tokenizer.encode("Reverse complement: <<revcomp(ATGCGT)>>", add_special_tokens=False)
+    assert tokenizer.decode(ToolCaller(tokenizer, ["biopython"]).after(ids)) == " = ACGCAT"
+    assert tokenizer.decode(ToolCaller(tokenizer, ["rdkit"]).after(ids)) == " = ?"
 
 
 def test_tool_caller_answers_rdkit_lookups(tokenizer):

@@ -292,7 +292,9 @@ def _tools_note(tools: tuple[str, ...]) -> str:
     example = "`<<70 - 56>> = 14`" if "calculator" in tools else "`<<formula(CCO)>> = C2H6O`"
     answered_by = " and ".join(
         {"calculator": "an exact calculator (a parser, never `eval`)",
-         "rdkit": "RDKit look-ups of a SMILES (formula, weights, H-bond and ring counts)"}.get(t, t) for t in tools)
+         "rdkit": "RDKit look-ups of a SMILES (formula, weights, H-bond and ring counts)",
+         "biopython": "Biopython look-ups of a DNA sequence (reverse complement, transcription, translation, "
+                      "GC content, motif counts and positions)"}.get(t, t) for t in tools)
     return (
         f"**This entry calls tools ({', '.join(tools)}).** It writes each call as `<<...>>` and expects the "
         f"result to follow ({example}): srmzoo's reasoner (`load`, `srmzoo solve`, `srmzoo eval`) answers "

@@ -36,6 +36,15 @@ def close_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     return [lowered[h] for h in hits] + substring[: max(0, n - len(hits))]
 
 
+def _plural(noun: str) -> str:
+    """``family`` -> ``families``, ``base`` -> ``bases``: for the hints that list known names.
+
+    >>> _plural("science family"), _plural("zoo entry"), _plural("base")
+    ('science families', 'zoo entries', 'bases')
+    """
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+
+
 class UnknownNameError(SrmzooError, KeyError):
     """An unknown registry name; the message lists the closest known names.
 
@@ -48,7 +57,7 @@ class UnknownNameError(SrmzooError, KeyError):
         known = sorted(known)
         close = close_names(name, known)
         message = f"unknown {kind} {name!r}" + (f"; did you mean: {', '.join(close)}?" if close else "")
-        SrmzooError.__init__(self, message, hint=hint or f"known {kind}s: {', '.join(known)}")
+        SrmzooError.__init__(self, message, hint=hint or f"known {_plural(kind)}: {', '.join(known)}")
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return Exception.__str__(self)

@@ -13,7 +13,9 @@ the same calls (:func:`annotate` rewrites a domain's worked solutions, checking 
 The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``, ``ln`` and
 ``round(x, d)`` for measurements), never ``eval``: model text is hostile input. Expressions that are too
 long, too large or malformed give ``?`` as result. The ``rdkit`` tool answers chemistry look-ups
-(``<<formula(CCO)>> = C2H6O``, :data:`RDKIT_LOOKUPS`) with RDKit's SMILES parser and descriptors.
+(``<<formula(CCO)>> = C2H6O``, :data:`RDKIT_LOOKUPS`) with RDKit's SMILES parser and descriptors; the
+``biopython`` tool answers DNA look-ups (``<<revcomp(ATGC)>> = GCAT``, :data:`SEQUENCE_LOOKUPS`) with
+Biopython.
 
 >>> annotate("Take away the gap: 80 - 28 = 52.\nZoe is 52 ÷ 2 = 26.")
 'Take away the gap: <<80 - 28>> = 52.\nZoe is <<52 ÷ 2>> = 26.'
@@ -26,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -43,6 +46,7 @@ __all__ = [
     "format_number",
     "lookup_call",
     "rdkit_lookup",
+    "sequence_lookup",
     "strip_calls",
 ]
 
@@ -255,18 +259,37 @@ RDKIT_LOOKUPS: dict[str, str] = {
     "rings": "rings of the SSSR (rdMolDescriptors.CalcNumRings)",
     "aromatic_rings": "aromatic rings (rdMolDescriptors.CalcNumAromaticRings)",
 }
-_LOOKUP_CALL = re.compile(r"\s*([a-z_]+)\((\S+)\)\s*$")
 _SMILES_CHARS = re.compile(r"[A-Za-z0-9@+\-\[\]()=#$%/\\.:*~]+")
+
+# ----------------------------------------------------------------------------------- biology look-ups
+
+# name -> what it answers; the ``biopython`` tool answers ``<<name(DNA)>>`` and ``<<name(DNA, MOTIF)>>``.
+SEQUENCE_LOOKUPS: dict[str, str] = {
+    "revcomp": "reverse complement, 5'->3' (Seq.reverse_complement)",
+    "transcribe": "mRNA of a coding strand (Seq.transcribe)",
+    "translate": "protein of whole codons, standard table, to the first stop (Seq.translate(to_stop=True))",
+    "gc": "G+C percentage to 2 decimals, halves up",
+    "count": "occurrences of MOTIF, overlaps included: count(DNA, MOTIF) (Seq.count_overlap)",
+    "find": "1-based start of the first MOTIF, 0 if none: find(DNA, MOTIF) (Seq.find)",
+}
+_TWO_ARGUMENTS = {"count", "find"}
+_DNA = re.compile(r"[ACGTacgt]+")
+MAX_MOTIF_CHARS = 12
+
+_LOOKUP_CALL = re.compile(r"\s*([a-z_]+)\((.+)\)\s*$")
 
 
 def lookup_call(expr: str) -> tuple[str, str] | None:
-    """``(name, smiles)`` when ``expr`` is a look-up call ``name(SMILES)``, else None (an arithmetic call).
+    """``(name, argument text)`` when ``expr`` is a look-up call of :data:`RDKIT_LOOKUPS` or
+    :data:`SEQUENCE_LOOKUPS`, ``name(...)``, else None (an arithmetic call).
 
     >>> lookup_call("formula(CC(=O)O)"), lookup_call("round(2.5, 0)"), lookup_call("sqrt(4)")
     (('formula', 'CC(=O)O'), None, None)
+    >>> lookup_call("count(ACGAC, AC)")
+    ('count', 'ACGAC, AC')
     """
     match = _LOOKUP_CALL.match(expr)
-    if not match or match.group(1) not in RDKIT_LOOKUPS:
+    if not match or match.group(1) not in _LOOKUP_TOOL:
         return None
     return match.group(1), match.group(2)
 
@@ -309,14 +332,61 @@ def rdkit_lookup(name: str, smiles: str) -> str:
     return str(compute[name](mol))
 
 
-def _rdkit_tool(expr: str) -> str:
+def sequence_lookup(name: str, argument: str) -> str:
+    """One fact about a DNA sequence, computed by Biopython (the ``biopython`` tool); ``argument`` is the
+    call's text between the brackets: ``DNA`` or, for ``count`` and ``find``, ``DNA, MOTIF``.
+
+    Model text reaches Biopython only as strings of A, C, G, T (any case, at most 200 and 12 letters);
+    anything else, or a translation of a length that is not whole codons, is a :class:`ToolError`.
+
+    >>> sequence_lookup("revcomp", "ATGCC"), sequence_lookup("transcribe", "ATGC"), sequence_lookup("translate", "ATGGCCTAAGGG")
+    ('GGCAT', 'AUGC', 'MA')
+    >>> sequence_lookup("gc", "ATGCCG"), sequence_lookup("count", "AAAA, AA"), sequence_lookup("find", "CCATGATG, ATG")
+    ('66.67', '3', '3')
+    >>> sequence_lookup("translate", "ATGC")
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: translate needs whole codons; 'ATGC' has 4 bases
+    """
+    if name not in SEQUENCE_LOOKUPS:
+        raise ToolError(f"unknown look-up {name!r}; known: {', '.join(SEQUENCE_LOOKUPS)}")
+    parts = [part.strip() for part in argument.split(",")]
+    if len(parts) != (2 if name in _TWO_ARGUMENTS else 1):
+        raise ToolError(f"{name} takes {'DNA, MOTIF' if name in _TWO_ARGUMENTS else 'one DNA sequence'}")
+    for part, longest in zip(parts, (MAX_EXPRESSION_CHARS, MAX_MOTIF_CHARS)):
+        if len(part) > longest or not _DNA.fullmatch(part):
+            raise ToolError(f"not a DNA sequence of at most {longest} bases: {part[:40]!r}")
+    from Bio.Seq import Seq
+
+    seq = Seq(parts[0].upper())
+    if name == "revcomp":
+        return str(seq.reverse_complement())
+    if name == "transcribe":
+        return str(seq.transcribe())
+    if name == "translate":
+        if len(seq) % 3:
+            raise ToolError(f"translate needs whole codons; {parts[0]!r} has {len(seq)} bases")
+        return str(seq.translate(to_stop=True))
+    if name == "gc":
+        percent = Decimal(sum(map(seq.count, "GC")) * 100) / len(seq)
+        return str(percent.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    motif = parts[1].upper()
+    if name == "count":
+        return str(seq.count_overlap(motif))
+    return str(seq.find(motif) + 1)
+
+
+def _lookup_tool(expr: str) -> str:
     call = lookup_call(expr)
     if call is None:
-        raise ToolError(f"not a look-up call ({', '.join(RDKIT_LOOKUPS)} of a SMILES): {expr[:40]!r}")
-    return rdkit_lookup(*call)
+        raise ToolError(f"not a look-up call: {expr[:40]!r}")
+    return rdkit_lookup(*call) if call[0] in RDKIT_LOOKUPS else sequence_lookup(*call)
 
 
-TOOLS: dict[str, Callable[[str], str]] = {"calculator": calculate, "rdkit": _rdkit_tool}
+# look-up name -> the tool that answers it
+_LOOKUP_TOOL = {**dict.fromkeys(RDKIT_LOOKUPS, "rdkit"), **dict.fromkeys(SEQUENCE_LOOKUPS, "biopython")}
+
+TOOLS: dict[str, Callable[[str], str]] = {"calculator": calculate, "rdkit": _lookup_tool, "biopython": _lookup_tool}
 
 
 def check_tools(names: Sequence[str]) -> tuple[str, ...]:
@@ -330,14 +400,18 @@ def check_tools(names: Sequence[str]) -> tuple[str, ...]:
 def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
     """The result text of one call, or ``?`` when no tool of ``tools`` can answer it.
 
-    A look-up ``name(SMILES)`` goes to the ``rdkit`` tool, anything else to the calculator.
+    A look-up goes to the tool that owns it (``formula(SMILES)`` to ``rdkit``, ``revcomp(DNA)`` to
+    ``biopython``), anything else to the calculator.
 
     >>> run_call("formula(CCO)", ["calculator", "rdkit"]), run_call("2 + 3", ["calculator", "rdkit"])
     ('C2H6O', '5')
+    >>> run_call("revcomp(AACG)", ["biopython"]), run_call("revcomp(AACG)", ["rdkit"])
+    ('CGTT', '?')
     >>> run_call("formula(CCO)", ["calculator"]), run_call("2 + 3", ["rdkit"]), run_call("mw(C1CC)", ["rdkit"])
     ('?', '?', '?')
     """
-    name = "rdkit" if lookup_call(expr) else "calculator"
+    call = lookup_call(expr)
+    name = _LOOKUP_TOOL[call[0]] if call else "calculator"
     if name not in tools:
         return UNKNOWN_RESULT
     try:
@@ -487,6 +561,8 @@ def describe(tools: Sequence[str]) -> str:
         "calculator": "Write each computation as <<expression>>; a calculator fills in the result.",
         "rdkit": f"Look a molecule's property up as <<name(SMILES)>> ({', '.join(RDKIT_LOOKUPS)}); RDKit fills "
                  "in the result.",
+        "biopython": f"Look a DNA sequence's fact up as <<name(DNA)>> or <<name(DNA, MOTIF)>> "
+                     f"({', '.join(SEQUENCE_LOOKUPS)}); Biopython fills in the result.",
     }
     unknown = [t for t in tools if t not in sentences]
     if unknown:

@@ -27,7 +27,15 @@ from srmzoo.domain import Example
 
 from .sampling import example_id, stable_bucket, stable_rng
 
-__all__ = ["BIOLOGY_FAMILIES", "LENGTHS", "TEMPLATES", "generate_biology", "sequence_split", "spell"]
+__all__ = [
+    "BIOLOGY_FAMILIES",
+    "LENGTHS",
+    "TEMPLATES",
+    "generate_biology",
+    "lookup_solution",
+    "sequence_split",
+    "spell",
+]
 
 LENGTHS = {"train": (12, 30), "test": (12, 30), "ood": (31, 60)}
 TEST_BUCKETS = range(90, 100)
@@ -260,3 +268,37 @@ def generate_biology(family: str, split: str, seed: int, index: int) -> Example:
     rng = stable_rng("science", split, family, seed, index)
     question, answer, solution, meta = _BUILDERS[family](split, rng)
     return Example(example_id(split, family, seed, index), family, question, answer, solution, meta)
+
+
+# family (or orf_motif's task) -> the trace's label and its look-up; ``{motif}`` is the item's motif
+_LOOKUPS = {
+    "reverse_complement": ("Reverse complement", "revcomp({seq})", ""),
+    "transcription": ("mRNA (T -> U)", "transcribe({seq})", ""),
+    "translation": ("Protein (standard code, to the first stop)", "translate({seq})", ""),
+    "gc_content": ("GC content", "gc({seq})", "%"),
+    "first_atg": ("First ATG starts at", "find({seq}, ATG)", ""),
+    "motif_count": ("Occurrences of {motif}, overlaps included", "count({seq}, {motif})", ""),
+}
+
+
+def lookup_solution(example: Example) -> str | None:
+    r"""The solution as one Biopython look-up (the ``biopython`` tool) of the question's own sequence, or
+    None for an example that is not a biology item written with its sequence.
+
+    The call's result is written by :func:`srmzoo.tools.sequence_lookup`, the function that answers it at
+    inference, so the trace and the tool never disagree.
+
+    >>> print(lookup_solution(generate_biology("reverse_complement", "train", 0, 0)))
+    Reverse complement: <<revcomp(GGCCGTGCGAGTGGGTAGCGGCGTACCGGA)>> = TCCGGTACGCCGCTACCCACTCGCACGGCC.
+    \boxed{TCCGGTACGCCGCTACCCACTCGCACGGCC}
+    """
+    from srmzoo.tools import lookup_call, sequence_lookup
+
+    seq = example.meta.get("sequence")
+    key = example.meta.get("task", example.family)
+    if not seq or seq not in example.question or key not in _LOOKUPS:
+        return None
+    label, call, unit = (part.format(seq=seq, motif=example.meta.get("motif", "")) for part in _LOOKUPS[key])
+    value = sequence_lookup(*lookup_call(call))
+    return f"{label}: <<{call}>> = {value}{unit}.\n\\boxed{{{value}}}"
+

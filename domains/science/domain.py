@@ -7,8 +7,9 @@ from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
+from . import biology, chemistry
 from .biology import BIOLOGY_FAMILIES, generate_biology
-from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry, lookup_solution
+from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
 from .verifiers import ANSWER_KINDS, answer_parses, judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
@@ -82,21 +83,24 @@ class ScienceDomain(Domain):
         "domains.science.chemistry.lookup_solution: with the rdkit tool, formula, mass, H-bond, ring and "
         "aromatic-ring questions become look-ups of the question's SMILES (`<<formula(SMILES)>> = C2H6O`), each "
         "result written by the same RDKit call that answers it at inference; masses are then rounded to the "
-        "asked decimals in the text; the other families keep their traces (calculator calls by "
-        "srmzoo.tools.annotate where the calculator is a tool)"
+        "asked decimals in the text; domains.science.biology.lookup_solution: with the biopython tool, each "
+        "sequence question becomes one look-up of its own sequence (`<<revcomp(ACGT)>> = ACGT`); functional "
+        "groups and reactions keep their traces (calculator calls by srmzoo.tools.annotate where the "
+        "calculator is a tool)"
     )
 
     def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
         r"""The trace a tool-using entry trains on: RDKit look-ups for the molecular-property families
-        (:func:`.chemistry.lookup_solution`) when ``rdkit`` is a tool, else the generic rewrite.
+        (:func:`.chemistry.lookup_solution`) when ``rdkit`` is a tool, a Biopython look-up for the sequence
+        families (:func:`.biology.lookup_solution`) when ``biopython`` is, else the generic rewrite.
 
         >>> ex = ScienceDomain().examples("train", 1, families=["ring_count"])[0]
         >>> print(ScienceDomain().tool_solution(ex, ["rdkit"]))
         Rings: <<rings(COc1ccc2ncccc2c1)>> = 2.
         \boxed{2}
         """
-        if "rdkit" in tools:
-            written = lookup_solution(example)
+        for tool, module in (("rdkit", chemistry), ("biopython", biology)):
+            written = module.lookup_solution(example) if tool in tools else None
             if written is not None:
                 return written
         return super().tool_solution(example, tools)
