@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -527,6 +528,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         # transformers' own INFO chatter (and its GGUF progress bars) would bury ours
         logging.getLogger("transformers").setLevel(logging.WARNING)
+        # bitsandbytes (imported by peft) warns on every CPU start that an optional kernels package is
+        # missing, and transformers that peft calls a deprecated method: neither is the user's to act on
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
         return COMMANDS[args.command.replace("-", "_")](args)
     except SrmzooError as err:
