@@ -495,3 +495,21 @@ def test_select_scores_rank_well_formed_answers_without_the_gold():
     assert science.select_scores(["no answer"], examples[:1]) == [0.0]
     free = Example("free", "", "What is the formula of ethanol?", "", "", {})
     assert science.select_scores([r"\boxed{C2H6O}"], [free]) == [None]
+
+
+def test_cards_report_the_mean_over_families_and_over_chemistry_and_biology():
+    """The issue's target is averaged over families: the card shows the unweighted family mean overall and per
+    group (chemistry, biology) for every row, whatever each family's n."""
+    from srmzoo.cards import _eval_section
+
+    def fam(correct, n):
+        return {"n": n, "correct": correct, "accuracy": correct / n, "ci_low": 0.0, "ci_high": 1.0}
+
+    report = {"model": "m", "prompting": "adapter", "accuracy": 0.5, "ci_low": 0.4, "ci_high": 0.6, "correct": 1,
+              "wrong": 1, "unverifiable": 0,
+              "families": {"molecular_formula": fam(9, 10), "ring_count": fam(1, 2), "gc_content": fam(0, 30)}}
+    results = {"entry": "e", "domain": "science", "reports": [report],
+               "settings": {"split": "test", "n": 42, "decoding": "greedy", "max_new_tokens": 8}}
+    section = _eval_section(results)["families"]
+    assert "| model | prompting | all families | chemistry | biology |" in section
+    assert "| m | adapter | 46.7% | 70.0% | 0.0% |" in section  # (90 + 50 + 0) / 3; (90 + 50) / 2; 0

@@ -121,6 +121,9 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
             fam = r.get("families", {}).get(f)
             cells.append(f"{_pct(fam['accuracy'])} ({fam['n']})" if fam else "-")
         fam_rows.append(f"| {r['model']} | {r['prompting']} | " + " | ".join(cells) + " |")
+    means = family_means_table(reports, _family_groups(results.get("domain")))
+    if means:
+        fam_rows += ["", "Mean over families (each family weighs the same, whatever its n):", "", means]
     paired = [
         "| this adapter vs | prompting | difference (points) | 95% CI, paired bootstrap | only this right / only that right |",
         "|---|---|---|---|---|",
@@ -152,6 +155,45 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         "wall": f"{wall / 60:.0f} min" if wall else "?",
         "hardware": env.get("hardware", "?"),
     }
+
+
+def _family_groups(domain: str | None) -> dict[str, tuple[str, ...]]:
+    try:
+        return dict(get_domain(domain).family_groups) if domain else {}
+    except SrmzooError:
+        return {}
+
+
+def family_means(families: dict[str, dict[str, Any]], groups: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """The unweighted mean of the families' accuracies, over all families and over each group's families
+    present (a group with none present is left out).
+
+    >>> fams = {"a": {"accuracy": 1.0}, "b": {"accuracy": 0.5}, "c": {"accuracy": 0.0}}
+    >>> family_means(fams, {"ab": ("a", "b"), "z": ("z",)})
+    {'all': 0.5, 'ab': 0.75}
+    """
+    out = {"all": sum(f["accuracy"] for f in families.values()) / len(families)} if families else {}
+    for name, members in groups.items():
+        present = [families[m]["accuracy"] for m in members if m in families]
+        if present:
+            out[name] = sum(present) / len(present)
+    return out
+
+
+def family_means_table(reports: list[dict[str, Any]], groups: dict[str, tuple[str, ...]]) -> str:
+    """One row per report: the mean over all families and over each group (:func:`family_means`)."""
+    rows = [(r, family_means(r.get("families") or {}, groups)) for r in reports]
+    if not any(len(m) and len(r.get("families") or {}) > 1 for r, m in rows):
+        return ""
+    names = ["all", *groups]
+    label = {"all": "all families"}
+    lines = [
+        "| model | prompting | " + " | ".join(label.get(n, n) for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for r, m in rows:
+        lines.append(f"| {r['model']} | {r['prompting']} | " + " | ".join(_pct(m.get(n)) for n in names) + " |")
+    return "\n".join(lines)
 
 
 def _scaling_table(results: dict[str, Any]) -> str:

@@ -199,6 +199,8 @@ class Domain(abc.ABC):
             :mod:`srmzoo.budget`), opening the domain's answer format; None where answers are not short
             (code).
         tool_traces: one line on how :meth:`tool_solution` writes the calls of tool-using traces (manifests).
+        family_groups: named groups of families (science: chemistry, biology), each reported as the mean of
+            its families' accuracies beside the mean over all families; empty for none.
     """
 
     name: ClassVar[str]
@@ -211,6 +213,7 @@ class Domain(abc.ABC):
     split_policy: ClassVar[str] = ""
     benchmarks: ClassVar[Mapping[str, str]] = {}
     answer_cue: ClassVar[str | None] = "\n\\boxed{"
+    family_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     tool_traces: ClassVar[str] = (
         "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
         "(same text) becomes `<<a op b>> = c`"

@@ -42,6 +42,7 @@ class ScienceDomain(Domain):
     )
     system_prompt = SYSTEM_PROMPT
     families = CHEMISTRY_FAMILIES + BIOLOGY_FAMILIES
+    family_groups = {"chemistry": CHEMISTRY_FAMILIES, "biology": BIOLOGY_FAMILIES}
     license = "Apache-2.0"
     data_version = "2"  # 2: biology traces spell the sequence base by base
     split_policy = (
