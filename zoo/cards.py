@@ -182,9 +182,9 @@ def family_means(families: dict[str, dict[str, Any]], groups: dict[str, tuple[st
 
 def family_means_table(reports: list[dict[str, Any]], groups: dict[str, tuple[str, ...]]) -> str:
     """One row per report: the mean over all families and over each group (:func:`family_means`)."""
-    rows = [(r, family_means(r.get("families") or {}, groups)) for r in reports]
-    if not any(len(m) and len(r.get("families") or {}) > 1 for r, m in rows):
+    if not any(len(r.get("families") or {}) > 1 for r in reports):
         return ""
+    rows = [(r, family_means(r.get("families") or {}, groups)) for r in reports]
     names = ["all", *groups]
     label = {"all": "all families"}
     lines = [
