@@ -116,6 +116,29 @@ def test_an_interrupted_round_resumes_with_the_same_samples(tiny_base_dir, tiny_
     assert (cut / "rft" / "round-1" / SAMPLES_FILE).read_text().splitlines() == lines
 
 
+def test_a_finished_run_takes_more_rounds_on_resume_and_nothing_else(tiny_base_dir, tiny_run, tmp_path,
+                                                                      parity_verifier):
+    adapter = str(tiny_run / "adapter")
+    run = tmp_path / "run"
+    train(rft_recipe(tiny_base_dir, stages=["rft"], adapter=adapter), run, progress=False)
+    round_1 = lora(run / "rft" / "round-1" / "adapter")
+    samples_1 = (run / "rft" / "round-1" / SAMPLES_FILE).read_text()
+
+    with pytest.raises(SrmzooError, match="only more rft.rounds may be added"):  # any other change is refused
+        train(rft_recipe(tiny_base_dir, stages=["rft"], adapter=adapter, rounds=2, lr=5e-3), run, resume=True,
+              progress=False)
+    result = train(rft_recipe(tiny_base_dir, stages=["rft"], adapter=adapter, rounds=2), run, resume=True,
+                   progress=False)
+    assert result.adapter_dir == run / "rft" / "round-2" / "adapter"
+    assert (run / "rft" / "round-1" / SAMPLES_FILE).read_text() == samples_1  # round 1 kept, not redone
+    assert all(torch.equal(t, lora(run / "rft" / "round-1" / "adapter")[k]) for k, t in round_1.items())
+    assert "rounds: 2" in (run / "recipe.yaml").read_text()
+    summary = json.loads((run / "rft" / "round-2" / "summary.json").read_text())
+    assert summary["samples"] == 16
+    with pytest.raises(SrmzooError, match="differs from the one"):  # and no going back to fewer rounds
+        train(rft_recipe(tiny_base_dir, stages=["rft"], adapter=adapter, rounds=1), run, resume=True, progress=False)
+
+
 def test_reference_fallback_trains_unsolved_problems_on_their_reference_solutions(
     tiny_base_dir, tiny_run, tmp_path, monkeypatch
 ):

@@ -55,6 +55,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ("round(314 / 0.504^(1/3), 0)", "395"),  # a cube root: an inexact power of a positive base
         ("round(0.957*ln(1.7) + 1.120*ln(3) + 0.643, 1)", "2.4"),
         ("ln(1)", "0"),
+        ("min(max(0.7, 1), 4)", "1"),  # MELD-Na's bounds
+        ("min(max(5.4, 1), 4)", "4"),
+        ("max(-2, 1/3)", "1/3"),
+        ("4 * min(7.3, 10) + 2 * min(max(7.3 - 10, 0), 10) + max(7.3 - 20, 0)", "29.2"),  # 4-2-1, each branch
+        ("4 * min(13.6, 10) + 2 * min(max(13.6 - 10, 0), 10) + max(13.6 - 20, 0)", "47.2"),
+        ("4 * min(101.2, 10) + 2 * min(max(101.2 - 10, 0), 10) + max(101.2 - 20, 0)", "141.2"),
     ],
 )
 def test_calculator_is_exact(expr, value):
@@ -85,6 +91,9 @@ def test_calculator_is_exact(expr, value):
         "round(3, 1.5)",
         "round(3, -1)",
         "2 ^ 13.5",  # fractional exponents obey the same size limit
+        "min(3)",  # two arguments, no more, no fewer
+        "max(1, 2, 3)",
+        "min(1, __import__('os'))",
     ],
 )
 def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
@@ -202,9 +211,9 @@ def test_sequence_lookup_names_and_description():
     assert "Biopython" in text and all(name in text for name in SEQUENCE_LOOKUPS)
 
 
-def traced(domain, ex, tools):
+def traced(domain, ex, tools, style=None):
     """The example's tool-using trace and its calls, each call's result what the tools answer at inference."""
-    text = domain.tool_solution(ex, tools)
+    text = domain.tool_solution(ex, tools, style) if style else domain.tool_solution(ex, tools)
     found = calls(text)
     assert text.count("<<") == text.count(">>") == len(found), text
     for expr, result in found:
@@ -316,6 +325,57 @@ def test_healthcare_tool_traces_agree_with_the_calculator_and_pass_the_verifier(
     assert domain.tool_solution(examples[0], []) == examples[0].solution  # no calculator, no calls
 
 
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_healthcare_grounded_traces_quote_the_note_and_pass_the_verifier(split):
+    """``data.traces: grounded``: every call agrees with the calculator, the boxed answer passes the verifier,
+    each quoted fact is the note's own words (seen wordings in train/test, held-out ones in ood), and the
+    branchy rules are one fixed template whatever the values."""
+    domain = get_domain("healthcare")
+    examples = domain.examples(split, 17 * 20, seed=4)
+    quoted = 0
+    for ex in examples:
+        text, _ = traced(domain, ex, ["calculator"], "grounded")
+        assert domain.check(text, ex).correct, (ex.id, ex.answer, text)
+        note = ex.question.split("\n\n")[0].lower()
+        for clause in re.split(r"\.\s+|\n", text):
+            if ": " not in clause or " -> " not in clause or re.search(r"[<>=]", clause.split(" -> ")[0]):
+                continue  # not a quoted criterion (a rule such as "SBP 156 <= 160", or a call)
+            evidence = re.sub(r", (?:not active|too long ago)$", "", clause.split(" -> ")[0].rsplit(": ", 1)[1])
+            if evidence not in ("not mentioned", "denied"):
+                assert evidence.lower() in note, (ex.id, evidence, note)
+                quoted += 1
+        if ex.family in ("cockcroft_gault", "ideal_body_weight", "adjusted_body_weight", "cha2ds2_vasc"):
+            sex = re.search(r"Sex: (\S+) -> (female|male)", text)
+            assert sex and sex[1].lower() in note and (sex[2] == "female") == (ex.meta["inputs"]["sex"] == "female")
+        if ex.family == "maintenance_fluids":
+            assert re.search(r"<<round\(4 \* min\(([\d.]+), 10\) \+ 2 \* min\(max\(\1 - 10, 0\), 10\) \+ "
+                             r"max\(\1 - 20, 0\), 1\)>>", text), text
+        if ex.family == "meld_na":
+            assert "min(max(" in text and "<<min(round(" in text or "<= 11" in text, text
+    assert quoted > 200  # the criteria scores quote the note, not just say "not mentioned"
+    plain = domain.examples(split, 17, seed=4)
+    same = {"bmi", "bsa", "mean_arterial_pressure", "anion_gap", "corrected_calcium", "qtc_bazett", "qtc_fridericia"}
+    for ex in plain:  # the calculators whose default trace has nothing to ground keep it
+        if ex.family in same:
+            assert domain.tool_solution(ex, ["calculator"], "grounded") == domain.tool_solution(ex, ["calculator"])
+
+
+def test_a_trace_style_must_be_the_domains_and_needs_tools(tiny_base_dir, tmp_path):
+    from srmzoo.training import train
+
+    def recipe(**data):
+        return Recipe.from_dict({"name": "x", "domain": "healthcare",
+                                 "model": {"base": "smollm2-135m-instruct", "path": str(tiny_base_dir)},
+                                 "data": {"train_size": 4, **data}, "train": {"max_steps": 1}})
+
+    with pytest.raises(SrmzooError, match="no trace style 'grounde'") as err:
+        train(recipe(tools=["calculator"], traces="grounde"), tmp_path / "a", progress=False)
+    assert "grounded" in err.value.hint
+    with pytest.raises(SrmzooError, match="data.tools is empty"):
+        train(recipe(traces="grounded"), tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # refused before any work
+
+
 def test_a_tool_entry_trains_on_its_domains_tool_traces(tiny_base_dir):
     from transformers import AutoTokenizer
 
@@ -331,6 +391,10 @@ def test_a_tool_entry_trains_on_its_domains_tool_traces(tiny_base_dir):
     assert sum("round(" in t for t in texts) >= 10  # the rounding calls, which annotate alone never writes
     generic, _ = tokenize_examples(examples, tokenizer, tooled, 1024)  # without the domain: annotate's calls
     assert not any("round(" in tokenizer.decode(r["input_ids"]) for r in generic)
+    grounded, _ = tokenize_examples(examples, tokenizer, tooled, 1024, domain=domain, traces="grounded")
+    texts = [tokenizer.decode(r["input_ids"], skip_special_tokens=True) for r in grounded]
+    assert all(domain.tool_solution(ex, ["calculator"], "grounded") in t for ex, t in zip(examples, texts))
+    assert sum("not mentioned ->" in t for t in texts) >= 3
 
 
 def test_tokenized_training_examples_carry_the_calls(tiny_base_dir):

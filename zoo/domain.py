@@ -199,6 +199,8 @@ class Domain(abc.ABC):
             :mod:`srmzoo.budget`), opening the domain's answer format; None where answers are not short
             (code).
         tool_traces: one line on how :meth:`tool_solution` writes the calls of tool-using traces (manifests).
+        trace_styles: other styles of tool-using traces a recipe may pick (``data.traces``): name -> one line
+            on how they differ (manifests); empty for none.
         family_groups: named groups of families (science: chemistry, biology), each reported as the mean of
             its families' accuracies beside the mean over all families; empty for none.
     """
@@ -214,6 +216,7 @@ class Domain(abc.ABC):
     benchmarks: ClassVar[Mapping[str, str]] = {}
     answer_cue: ClassVar[str | None] = "\n\\boxed{"
     family_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    trace_styles: ClassVar[Mapping[str, str]] = {}
     tool_traces: ClassVar[str] = (
         "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
         "(same text) becomes `<<a op b>> = c`"
@@ -339,11 +342,11 @@ class Domain(abc.ABC):
         """
         return "".join(answer.split())
 
-    def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
-        """The worked solution a tool-using entry trains on: ``example.solution`` with its computations as
+    def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
+        r"""The worked solution a tool-using entry trains on: ``example.solution`` with its computations as
         calls to ``tools`` (:mod:`srmzoo.tools`). By default each ``a op b = c`` whose result the calculator
         reproduces as written becomes a call (:func:`srmzoo.tools.annotate`); domains whose traces round
-        (healthcare) write their own.
+        (healthcare) write their own, and may offer other ``style``\ s (:attr:`trace_styles`).
         """
         from .tools import annotate
 
@@ -368,6 +371,27 @@ class Domain(abc.ABC):
         if split in self.benchmarks:
             return self.benchmark_examples(split, n, seed=seed)
         return self.examples(split, n, seed=seed)
+
+    def check_trace_style(self, style: str | None, tools: Sequence[str]) -> None:
+        """``data.traces`` must be one of this domain's :attr:`trace_styles`, for an entry that has tools.
+
+        >>> get_domain("math").check_trace_style("grounded", ["calculator"])
+        Traceback (most recent call last):
+        ...
+        srmzoo.errors.SrmzooError: data.traces: the math domain has no trace style 'grounded'
+          hint: its styles: none; or remove data.traces for the default traces
+        """
+        from .errors import SrmzooError
+
+        if style is None:
+            return
+        if style not in self.trace_styles:
+            offered = ", ".join(self.trace_styles) or "none"
+            raise SrmzooError(f"data.traces: the {self.name} domain has no trace style {style!r}",
+                              hint=f"its styles: {offered}; or remove data.traces for the default traces")
+        if not tools:
+            raise SrmzooError(f"data.traces: {style!r} traces are tool traces, and data.tools is empty",
+                              hint="set data.tools (e.g. [calculator]) or remove data.traces")
 
     def check_families(self, families: Iterable[str] | None) -> tuple[str, ...]:
         if families is None:

@@ -204,10 +204,14 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     if recipe.data.tools:
         from .tools import calls
 
-        traces = [calls(domain.tool_solution(e, recipe.data.tools)) for e in data["train"]]
+        style = recipe.data.traces
+        traces = [calls(domain.tool_solution(e, recipe.data.tools, style) if style else
+                        domain.tool_solution(e, recipe.data.tools)) for e in data["train"]]
+        rewrite = domain.trace_styles[style] if style else domain.tool_traces
         manifest["training_traces"] = {
             "tools": list(recipe.data.tools),
-            "rewrite": f"{domain.tool_traces}; the split digests above are of the unrewritten examples",
+            **({"style": style} if style else {}),
+            "rewrite": f"{rewrite}; the split digests above are of the unrewritten examples",
             "train_calls": sum(len(c) for c in traces),
             "train_examples_with_calls": sum(bool(c) for c in traces),
         }

@@ -97,6 +97,8 @@ class DataConfig:
             prompt token is paid for in training and at inference.
         tools: tools the entry learns to call (``calculator``): the worked solutions are rewritten with
             calls (:func:`srmzoo.tools.annotate`) and generation answers them (:mod:`srmzoo.tools`).
+        traces: the domain's style of tool traces (its ``trace_styles``, e.g. healthcare's ``grounded``);
+            null for its default ones.
     """
 
     train_size: int = 2000
@@ -105,6 +107,7 @@ class DataConfig:
     max_length: int = 512
     system_prompt: str | None = None
     tools: tuple[str, ...] = ()
+    traces: str | None = None
 
 
 @dataclass(frozen=True)

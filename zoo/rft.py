@@ -303,7 +303,8 @@ def run_rft(
         # The completions already carry their tool calls and results as generated: no annotation.
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, annotate_tools=False)
         # Unsolved problems' reference solutions are written with their tool calls as SFT writes them.
-        ref_rows, ref_dropped = tokenize_examples(references, tokenizer, fmt, recipe.data.max_length, domain=domain)
+        ref_rows, ref_dropped = tokenize_examples(references, tokenizer, fmt, recipe.data.max_length, domain=domain,
+                                                   traces=recipe.data.traces)
         rows, dropped = rows + ref_rows, dropped + ref_dropped
         continue_training(model, tokenizer, fmt)
         round_recipe = _round_recipe(recipe)

@@ -87,7 +87,7 @@ def format_number(x: Fraction | int | float) -> str:
 
 # ---------------------------------------------------------------------------------------------- calculator
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round)|([-+×÷*/^(),]))")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max)|([-+×÷*/^(),]))")
 MAX_ROUND_DECIMALS = 4  # what format_number writes without switching to a fraction
 _OPS = {"×": "*", "÷": "/"}
 
@@ -107,7 +107,7 @@ def _tokens(expr: str) -> list[str]:
 class _Parser:
     """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/) power)*``,
     ``power := unary (^ power)?``, ``unary := -unary | atom``,
-    ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits)``."""
+    ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits) | min(expr, expr) | max(expr, expr)``."""
 
     def __init__(self, tokens: list[str]):
         self.tokens, self.i = tokens, 0
@@ -176,6 +176,13 @@ class _Parser:
             if not digits.isdigit() or int(digits) > MAX_ROUND_DECIMALS:
                 raise ToolError(f"round to 0-{MAX_ROUND_DECIMALS} decimals, not {digits!r}")
             return round_half_up(value, int(digits))
+        if tok in ("min", "max"):  # bounds and piecewise rules (MELD-Na's 1.0 floor, the 4-2-1 rule)
+            self.take("(")
+            first = self.expr()
+            self.take(",")
+            second = self.expr()
+            self.take(")")
+            return min(first, second) if tok == "min" else max(first, second)
         if tok == "ln":
             self.take("(")
             value = self.expr()
@@ -224,6 +231,8 @@ def calculate(expr: str) -> str:
     ('11', '221/110', '1.7541')
     >>> calculate("round(57.6 / 1.727^2, 1)"), calculate("round(314 / 0.504^(1/3), 0)"), calculate("round(ln(3), 3)")
     ('19.3', '395', '1.099')
+    >>> calculate("min(max(0.7, 1), 4)"), calculate("4 * min(14.5, 10) + 2 * min(max(14.5 - 10, 0), 10) + max(14.5 - 20, 0)")
+    ('1', '49')
     >>> calculate("__import__('os')")
     Traceback (most recent call last):
     ...

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .domain import Domain, Example, get_domain
 from .errors import SrmzooError
 from .prompting import PromptFormat
@@ -82,6 +84,7 @@ def tokenize_examples(
     examples: list[Example], tokenizer: Any, prompt_format: PromptFormat, max_length: int, *,
     annotate_tools: bool = True,
     domain: Domain | None = None,
+    traces: str | None = None,
 ) -> tuple[list[dict[str, list[int]]], int]:
     """Tokenise examples into ``input_ids`` + ``completion_mask`` rows; returns (rows, number dropped).
 
@@ -89,13 +92,16 @@ def tokenize_examples(
     template that renders the prompt differently once an answer follows (some strip reasoning from
     past turns) cannot keep the train/inference contract and is refused. With ``prompt_format.tools`` the
     solutions are trained with their tool calls written in (``domain.tool_solution``, else
-    :func:`srmzoo.tools.annotate`), unless ``annotate_tools`` is off (completions the model generated with
-    its tools already carry them).
+    :func:`srmzoo.tools.annotate`; ``traces`` picks one of the domain's trace styles), unless
+    ``annotate_tools`` is off (completions the model generated with its tools already carry them).
     """
     def with_calls(ex: Example) -> str:
         if not (prompt_format.tools and annotate_tools):
             return ex.solution
-        return domain.tool_solution(ex, prompt_format.tools) if domain else annotate(ex.solution, prompt_format.tools)
+        if domain is None:
+            return annotate(ex.solution, prompt_format.tools)
+        return domain.tool_solution(ex, prompt_format.tools, traces) if traces else domain.tool_solution(
+            ex, prompt_format.tools)
 
     rows: list[dict[str, list[int]]] = []
     dropped = 0
@@ -423,6 +429,7 @@ def train(
         progress: progress bars with ETA and tokens/s.
         callbacks: extra ``transformers.TrainerCallback`` objects (SFT stage).
     """
+    get_domain(recipe.domain).check_trace_style(recipe.data.traces, recipe.data.tools)  # before any work
     if recipe.stages == ("sft",):
         return train_sft(recipe, run_dir, resume=resume, max_steps=max_steps, progress=progress, callbacks=callbacks)
     from .rft import run_rft
@@ -494,14 +501,37 @@ def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None
         if not saved.is_file():
             raise SrmzooError(f"nothing to resume in {run_dir}: no recipe.yaml", hint="start the run without --resume")
         if saved.read_text() != recipe.to_yaml():
-            raise SrmzooError(f"the recipe differs from the one {run_dir} was started with",
-                              hint=f"resume with the saved recipe: {saved}")
+            if not _adds_rft_rounds(saved.read_text(), recipe.to_yaml()):
+                raise SrmzooError(f"the recipe differs from the one {run_dir} was started with",
+                                  hint=f"resume with the saved recipe: {saved} (only more rft.rounds may be added)")
+            log.info("extending %s to rft.rounds=%d: its finished rounds are kept", run_dir, recipe.rft.rounds)
+            saved.write_text(recipe.to_yaml())
         return
     if run_dir.exists() and any(run_dir.iterdir()):
         raise SrmzooError(f"run directory {run_dir} is not empty",
                           hint="pass --resume to continue that run, or --run-dir to start a new one")
     run_dir.mkdir(parents=True, exist_ok=True)
     saved.write_text(recipe.to_yaml())
+
+
+def _adds_rft_rounds(saved_yaml: str, new_yaml: str) -> bool:
+    r"""Whether ``new_yaml`` is ``saved_yaml`` with more RFT rounds (and perhaps a new description): each
+    round depends only on its predecessor and its own seed, so the finished rounds stay valid.
+
+    >>> _adds_rft_rounds("rft:\n  rounds: 2\n", "rft:\n  rounds: 3\n")
+    True
+    >>> _adds_rft_rounds("rft:\n  rounds: 2\n  lr: 1.0e-4\n", "rft:\n  rounds: 3\n  lr: 2.0e-4\n")
+    False
+    """
+    old, new = yaml.safe_load(saved_yaml) or {}, yaml.safe_load(new_yaml) or {}
+    old_rounds = (old.get("rft") or {}).get("rounds")
+    new_rounds = (new.get("rft") or {}).get("rounds")
+    if not isinstance(old_rounds, int) or not isinstance(new_rounds, int) or new_rounds <= old_rounds:
+        return False
+    for d in (old, new):
+        d.pop("description", None)
+        d["rft"].pop("rounds")
+    return old == new
 
 
 def _check_start_adapter(recipe: Recipe, adapter_dir: Path) -> None:
@@ -560,7 +590,8 @@ def train_sft(
     fmt = build_prompt_format(recipe, tokenizer)
     tokenizer.chat_template = fmt.chat_template
     examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
-    rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain)
+    rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain,
+                                      traces=recipe.data.traces)
     if not rows:
         raise SrmzooError(f"every training example is longer than data.max_length={recipe.data.max_length}",
                           hint="raise data.max_length")
@@ -727,6 +758,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     spec = get_base_spec(recipe.model.base)
     domain = get_domain(recipe.domain)
     domain.check_families(recipe.data.families)
+    domain.check_trace_style(recipe.data.traces, recipe.data.tools)
     examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
     tokenizer, counted_with = None, "4 characters per token"
     for candidate in (recipe.model.base, "smollm2-135m-instruct"):
@@ -743,7 +775,8 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
             continue
     if tokenizer is not None:
         fmt = build_prompt_format(recipe, tokenizer)
-        rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain)
+        rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain,
+                                      traces=recipe.data.traces)
         lengths = [len(r["input_ids"]) for r in rows]
         targets = [sum(r["completion_mask"]) for r in rows]
     else:

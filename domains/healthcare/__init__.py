@@ -40,6 +40,7 @@ from srmzoo.domain import (
 from .answer_checking import check_number, parse_number
 from .calculator_tasks import CALCULATORS, calculator_example
 from .clinical_units import round_half_up
+from .grounded_traces import grounded_solution
 from .medical_qa import QA_SOURCES, check_choice, extract_choice, load_medical_qa
 from .rewards import healthcare_correct, healthcare_format
 from .tool_traces import tool_solution
@@ -78,6 +79,12 @@ class HealthcareDomain(Domain):
         "note's values, rounded in the call (`<<round(127 * 0.4536, 1)>> = 57.6`); score totals are calls; "
         "the answer is the last call's result"
     )
+    trace_styles = {
+        "grounded": "domains.healthcare.grounded_traces: the default calls, plus every criterion and the sex "
+        "quoted from the note (`Vascular disease: PAD -> 1`, `CHF: not mentioned -> 0`, `Sex: 85M -> male`) "
+        "and fixed min/max templates where the default trace picks a branch (4-2-1 rule, MELD-Na bounds, "
+        "Cockcroft-Gault's sex factor); the answer is the last result",
+    }
     license = "Apache-2.0"
     data_version = "1"
     split_policy = (
@@ -118,9 +125,10 @@ class HealthcareDomain(Domain):
         letter = extract_choice(answer, "ABCDE") if calculator is None else None
         return letter or "".join(answer.split())
 
-    def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
+    def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
         r"""A calculator task's solution with each conversion and formula as a calculator call
-        (:func:`.tool_traces.tool_solution`); unchanged without the calculator or for multiple choice.
+        (:func:`.tool_traces.tool_solution`, or with ``style="grounded"``
+        :func:`.grounded_traces.grounded_solution`); unchanged without the calculator or for multiple choice.
 
         >>> ex = HealthcareDomain().examples("train", 1, families=["mean_arterial_pressure"])[0]
         >>> print(HealthcareDomain().tool_solution(ex, ["calculator"]))
@@ -128,7 +136,9 @@ class HealthcareDomain(Domain):
         MAP = <<round(89 + (113 - 89) / 3, 1)>> = 97 mmHg.
         \boxed{97}
         """
-        return tool_solution(example) if "calculator" in tools else example.solution
+        if "calculator" not in tools:
+            return example.solution
+        return grounded_solution(example) if style == "grounded" else tool_solution(example)
 
     def extract_answer(self, completion: str) -> str | None:
         r"""The boxed answer, else an explicitly stated option letter ("The answer is (C)").
