@@ -213,7 +213,7 @@ def test_sequence_lookup_names_and_description():
 
 def traced(domain, ex, tools, style=None):
     """The example's tool-using trace and its calls, each call's result what the tools answer at inference."""
-    text = domain.tool_solution(ex, tools, style) if style else domain.tool_solution(ex, tools)
+    text = domain.tool_solution(ex, tools, style)
     found = calls(text)
     assert text.count("<<") == text.count(">>") == len(found), text
     for expr, result in found:

@@ -205,8 +205,7 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
         from .tools import calls
 
         style = recipe.data.traces
-        traces = [calls(domain.tool_solution(e, recipe.data.tools, style) if style else
-                        domain.tool_solution(e, recipe.data.tools)) for e in data["train"]]
+        traces = [calls(domain.tool_solution(e, recipe.data.tools, style)) for e in data["train"]]
         rewrite = domain.trace_styles[style] if style else domain.tool_traces
         manifest["training_traces"] = {
             "tools": list(recipe.data.tools),

@@ -100,8 +100,7 @@ def tokenize_examples(
             return ex.solution
         if domain is None:
             return annotate(ex.solution, prompt_format.tools)
-        return domain.tool_solution(ex, prompt_format.tools, traces) if traces else domain.tool_solution(
-            ex, prompt_format.tools)
+        return domain.tool_solution(ex, prompt_format.tools, traces)
 
     rows: list[dict[str, list[int]]] = []
     dropped = 0
@@ -500,12 +499,13 @@ def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None
     if resume:
         if not saved.is_file():
             raise SrmzooError(f"nothing to resume in {run_dir}: no recipe.yaml", hint="start the run without --resume")
-        if saved.read_text() != recipe.to_yaml():
-            if not _adds_rft_rounds(saved.read_text(), recipe.to_yaml()):
+        old, new = saved.read_text(), recipe.to_yaml()
+        if old != new:
+            if not _adds_rft_rounds(old, new):
                 raise SrmzooError(f"the recipe differs from the one {run_dir} was started with",
                                   hint=f"resume with the saved recipe: {saved} (only more rft.rounds may be added)")
             log.info("extending %s to rft.rounds=%d: its finished rounds are kept", run_dir, recipe.rft.rounds)
-            saved.write_text(recipe.to_yaml())
+            saved.write_text(new)
         return
     if run_dir.exists() and any(run_dir.iterdir()):
         raise SrmzooError(f"run directory {run_dir} is not empty",

@@ -90,7 +90,7 @@ class ScienceDomain(Domain):
         "calculator is a tool)"
     )
 
-    def tool_solution(self, example: Example, tools: Sequence[str]) -> str:
+    def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
         r"""The trace a tool-using entry trains on: RDKit look-ups for the molecular-property families
         (:func:`.chemistry.lookup_solution`) when ``rdkit`` is a tool, a Biopython look-up for the sequence
         families (:func:`.biology.lookup_solution`) when ``biopython`` is, else the generic rewrite.
@@ -104,7 +104,7 @@ class ScienceDomain(Domain):
             written = module.lookup_solution(example) if tool in tools else None
             if written is not None:
                 return written
-        return super().tool_solution(example, tools)
+        return super().tool_solution(example, tools, style)
 
     def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
         r"""1.0 where the final answer is well formed for the item's kind of answer, else 0.0: a SMILES that
