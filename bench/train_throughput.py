@@ -67,8 +67,11 @@ def _examples(recipe, n: int):
 
     tok = AutoTokenizer.from_pretrained(resolve_base(recipe.model.base).path)
     fmt = build_prompt_format(recipe, tok)
-    ex = get_domain(recipe.domain).examples("train", n, seed=recipe.data.seed)
-    rows, _ = tokenize_examples(ex, tok, fmt, recipe.data.max_length)
+    tok.chat_template = fmt.chat_template
+    domain = get_domain(recipe.domain)
+    ex = domain.examples("train", n, seed=recipe.data.seed, families=recipe.data.families)
+    # as srmzoo.training tokenises them: tool calls written in, the recipe's trace style
+    rows, _ = tokenize_examples(ex, tok, fmt, recipe.data.max_length, domain=domain, traces=recipe.data.traces)
     return rows, tok
 
 
@@ -168,6 +171,13 @@ def flops_per_token(base: str, context: float, lora_r: int, lm_head_fraction: fl
     return executed, 6 * (blocks + v * h)
 
 
+def _example_stats(recipe, n: int) -> tuple[float, float]:
+    """(mean tokens per example, share of them that are completion targets) over the first ``n`` examples."""
+    rows, _ = _examples(recipe, n)
+    tokens = sum(len(r["input_ids"]) for r in rows)
+    return tokens / len(rows), sum(sum(r["completion_mask"]) for r in rows) / tokens
+
+
 def _cached_config(base: str) -> dict:
     from srmzoo.bases import resolve_base
 
@@ -182,6 +192,11 @@ def main() -> None:
     parser.add_argument("--srmzoo-batch", type=int, default=None,
                         help="packed rows per step for srmzoo; default: same tokens per step as the baseline")
     parser.add_argument("--override", action="append", default=[], help="extra recipe overrides for the srmzoo arm")
+    parser.add_argument("--variant", action="append", default=[], metavar="OVERRIDE",
+                        help="an extra srmzoo arm with this recipe override on top (e.g. lora.dropout=0.0), "
+                             "reported as a ratio to the srmzoo arm")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the transformers baseline (only srmzoo and its --variant arms)")
     parser.add_argument("--arm", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--output", default=str(RESULTS))
@@ -200,19 +215,22 @@ def main() -> None:
     peaks = {dtype: matmul_peak(dtype) for dtype in ("float32", "bfloat16")}
     peak = max(peaks.values())  # the machine's fastest matmul path is the ceiling for any precision choice
     results = {}
-    for arm, batch in (("baseline", args.batch), ("srmzoo", args.srmzoo_batch or args.batch)):
+    srmzoo_batch = args.srmzoo_batch or args.batch
+    arms = [] if args.no_baseline else [("baseline", "baseline", args.batch, [])]
+    arms += [("srmzoo", "srmzoo", srmzoo_batch, [])]
+    arms += [(f"srmzoo+{v}", "srmzoo", srmzoo_batch, [v]) for v in args.variant]
+    for name, arm, batch, extra in arms:
         out = f"/tmp/bench-{arm}.json"
         cmd = [sys.executable, __file__, "--arm", arm, "--recipe", args.recipe, "--steps", str(args.steps),
-               "--batch", str(batch), "--out", out, *sum((["--override", o] for o in args.override), [])]
-        print(f"running {arm} arm ...", flush=True)
+               "--batch", str(batch), "--out", out,
+               *sum((["--override", o] for o in [*args.override, *extra]), [])]
+        print(f"running {name} arm ...", flush=True)
         subprocess.run(cmd, check=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
-        results[arm] = json.loads(Path(out).read_text())
-    mean_len = results["baseline"]["trained_tokens"] / (args.steps * args.batch)
-    target_share = results["baseline"]["target_tokens"] / results["baseline"]["trained_tokens"]
-    flops = {
-        "baseline": flops_per_token(recipe.model.base, mean_len / 2, recipe.lora.r),
-        "srmzoo": flops_per_token(recipe.model.base, mean_len / 2, recipe.lora.r, lm_head_fraction=target_share),
-    }
+        results[name] = json.loads(Path(out).read_text())
+    mean_len, target_share = _example_stats(recipe, args.steps * args.batch)
+    flops = {name: flops_per_token(recipe.model.base, mean_len / 2, recipe.lora.r,
+                                   lm_head_fraction=1.0 if name == "baseline" else target_share)
+             for name in results}
     for arm, r in results.items():
         executed, six_n = flops[arm]
         r["executed_flops_per_token"] = executed
@@ -228,13 +246,21 @@ def main() -> None:
         "matmul_peak_gflops": {k: round(v / 1e9, 2) for k, v in peaks.items()},
         "peak_used_for_fraction": max(peaks, key=peaks.get),
         "cpu_has_fast_bf16": __import__("srmzoo.training", fromlist=["x"]).cpu_has_fast_bf16(),
-        "flops_per_trained_token": {"baseline_executed": flops["baseline"][0], "srmzoo_executed": flops["srmzoo"][0],
-                                    "six_n": flops["baseline"][1], "target_token_share": target_share},
-        "ratio_tokens_per_s": results["srmzoo"]["tokens_per_s"] / results["baseline"]["tokens_per_s"],
-        "ratio_steady_tokens_per_s": results["srmzoo"]["steady_tokens_per_s"] / results["baseline"]["steady_tokens_per_s"],
+        "flops_per_trained_token": {**{f"{name}_executed": f[0] for name, f in flops.items()},
+                                    "six_n": flops["srmzoo"][1], "target_token_share": target_share},
         "arms": results,
         "date": time.strftime("%Y-%m-%d"),
     }
+    if "baseline" in results:
+        summary["ratio_tokens_per_s"] = results["srmzoo"]["tokens_per_s"] / results["baseline"]["tokens_per_s"]
+        summary["ratio_steady_tokens_per_s"] = (results["srmzoo"]["steady_tokens_per_s"]
+                                                / results["baseline"]["steady_tokens_per_s"])
+    for name in results:
+        if name.startswith("srmzoo+"):  # a variant against the srmzoo arm, same examples and steps
+            summary[f"ratio_{name}_vs_srmzoo"] = {
+                "tokens_per_s": results[name]["tokens_per_s"] / results["srmzoo"]["tokens_per_s"],
+                "steady_tokens_per_s": results[name]["steady_tokens_per_s"] / results["srmzoo"]["steady_tokens_per_s"],
+            }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "arms"}, indent=2))

@@ -61,6 +61,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ("4 * min(7.3, 10) + 2 * min(max(7.3 - 10, 0), 10) + max(7.3 - 20, 0)", "29.2"),  # 4-2-1, each branch
         ("4 * min(13.6, 10) + 2 * min(max(13.6 - 10, 0), 10) + max(13.6 - 20, 0)", "47.2"),
         ("4 * min(101.2, 10) + 2 * min(max(101.2 - 10, 0), 10) + max(101.2 - 20, 0)", "141.2"),
+        ("frac((5/6) × (3/2))", "5/4"),  # an answer due as a fraction stays one where a decimal terminates
+        ("frac(1/3 + 1/6)", "1/2"),
+        ("frac((9/10) × (13/14) ÷ (2/13))", "1521/280"),
+        ("frac(6 ÷ 3)", "2"),  # whole numbers stay whole
+        ("frac(-0.25)", "-1/4"),
+        ("frac(1/2) + 1", "1.5"),  # only an outermost frac decides the format
+        ("frac(frac(3/4))", "3/4"),
     ],
 )
 def test_calculator_is_exact(expr, value):
@@ -94,6 +101,11 @@ def test_calculator_is_exact(expr, value):
         "min(3)",  # two arguments, no more, no fewer
         "max(1, 2, 3)",
         "min(1, __import__('os'))",
+        "frac(sqrt(2))",  # an inexact number has no fraction
+        "frac(ln(2))",
+        "frac()",
+        "frac(1, 2)",
+        "frac 1/2",
     ],
 )
 def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
@@ -358,6 +370,42 @@ def test_healthcare_grounded_traces_quote_the_note_and_pass_the_verifier(split):
     for ex in plain:  # the calculators whose default trace has nothing to ground keep it
         if ex.family in same:
             assert domain.tool_solution(ex, ["calculator"], "grounded") == domain.tool_solution(ex, ["calculator"])
+
+
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_math_direct_traces_are_one_call_on_the_questions_expression_and_pass_the_verifier(split):
+    """``data.traces: direct``: arithmetic and fraction items are a single calculator call on the expression
+    as the question writes it (fractions bracketed, in frac), whose result is the gold answer; the other
+    families keep the default traces."""
+    domain = get_domain("math")
+    examples = domain.examples(split, 5 * 60, seed=2)
+    direct = 0
+    for ex in examples:
+        text, found = traced(domain, ex, ["calculator"], "direct")
+        assert domain.check(text, ex).correct, (ex.id, ex.answer, text)
+        if ex.family in ("arithmetic", "fractions"):
+            assert len(found) == 1, text
+            expr = found[0][0]
+            if ex.family == "fractions":
+                assert expr.startswith("frac(") and expr.endswith(")")
+                expr = re.sub(r"\((\d+/\d+)\)", r"\1", expr[len("frac("):-1])
+            assert expr in ex.question, (expr, ex.question)  # copied, not computed
+            direct += 1
+        else:
+            assert text == domain.tool_solution(ex, ["calculator"])
+    assert direct == 2 * 60
+
+
+def test_math_direct_trace_refuses_what_it_has_no_template_for():
+    from srmzoo.domains.math.tool_traces import direct_solution, question_expression
+
+    words = next(ex for ex in get_domain("math").examples("train", 5) if ex.family == "word_problem")
+    with pytest.raises(SrmzooError, match="no template for 'word_problem'"):
+        direct_solution(words)
+    with pytest.raises(SrmzooError, match="no expression"):
+        question_expression("What is the capital of France?")
+    assert question_expression("Evaluate (3 + 4) × 2 - 1.") == "(3 + 4) × 2 - 1"
+    assert question_expression("Work out 3/4 - 1/8 and simplify the result.") == "3/4 - 1/8"
 
 
 def test_a_trace_style_must_be_the_domains_and_needs_tools(tiny_base_dir, tmp_path):

@@ -379,7 +379,7 @@ class Domain(abc.ABC):
         Traceback (most recent call last):
         ...
         srmzoo.errors.SrmzooError: data.traces: the math domain has no trace style 'grounded'
-          hint: its styles: none; or remove data.traces for the default traces
+          hint: its styles: direct; or remove data.traces for the default traces
         """
         from .errors import SrmzooError
 

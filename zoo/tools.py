@@ -11,7 +11,8 @@ on. The result is part of the text the model reads next, exactly as in training,
 the same calls (:func:`annotate` rewrites a domain's worked solutions, checking every call it writes).
 
 The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``, ``ln`` and
-``round(x, d)`` for measurements), never ``eval``: model text is hostile input. Expressions that are too
+``round(x, d)`` for measurements, ``min``/``max`` for bounds, ``frac(x)`` for an answer due as a fraction),
+never ``eval``: model text is hostile input. Expressions that are too
 long, too large or malformed give ``?`` as result. The ``rdkit`` tool answers chemistry look-ups
 (``<<formula(CCO)>> = C2H6O``, :data:`RDKIT_LOOKUPS`) with RDKit's SMILES parser and descriptors; the
 ``biopython`` tool answers DNA look-ups (``<<revcomp(ATGC)>> = GCAT``, :data:`SEQUENCE_LOOKUPS`) with
@@ -35,6 +36,7 @@ from typing import Any
 from .errors import SrmzooError, UnknownNameError
 
 __all__ = [
+    "AsFraction",
     "CALL_CLOSE",
     "CALL_OPEN",
     "TOOLS",
@@ -61,6 +63,11 @@ class ToolError(ValueError):
     """A tool call the tool cannot answer (malformed, too large, division by zero)."""
 
 
+class AsFraction(Fraction):
+    """The value of ``frac(expr)``: written ``a/b`` by :func:`format_number` (any arithmetic on it gives a
+    plain :class:`~fractions.Fraction`, so only an outermost ``frac`` decides the format)."""
+
+
 def format_number(x: Fraction | int | float) -> str:
     """An exact number as the solutions write it: an integer, a short decimal, or ``a/b`` in lowest terms.
 
@@ -72,6 +79,8 @@ def format_number(x: Fraction | int | float) -> str:
     >>> format_number(Fraction(2, 3)), format_number(math.sqrt(2))
     ('2/3', '1.4142')
     """
+    if isinstance(x, AsFraction):  # frac(...): a/b even where a decimal terminates
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     if isinstance(x, float):
         text = f"{x:.4f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
@@ -87,7 +96,7 @@ def format_number(x: Fraction | int | float) -> str:
 
 # ---------------------------------------------------------------------------------------------- calculator
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max)|([-+×÷*/^(),]))")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max|frac)|([-+×÷*/^(),]))")
 MAX_ROUND_DECIMALS = 4  # what format_number writes without switching to a fraction
 _OPS = {"×": "*", "÷": "/"}
 
@@ -107,7 +116,8 @@ def _tokens(expr: str) -> list[str]:
 class _Parser:
     """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/) power)*``,
     ``power := unary (^ power)?``, ``unary := -unary | atom``,
-    ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits) | min(expr, expr) | max(expr, expr)``."""
+    ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits) | min(expr, expr) | max(expr, expr)
+    | frac(expr)``."""
 
     def __init__(self, tokens: list[str]):
         self.tokens, self.i = tokens, 0
@@ -183,6 +193,13 @@ class _Parser:
             second = self.expr()
             self.take(")")
             return min(first, second) if tok == "min" else max(first, second)
+        if tok == "frac":  # an exact answer asked for in lowest terms: 5/4, not 1.25
+            self.take("(")
+            value = self.expr()
+            self.take(")")
+            if isinstance(value, float):
+                raise ToolError("frac of an inexact number (a root or logarithm)")
+            return AsFraction(value)
         if tok == "ln":
             self.take("(")
             value = self.expr()
@@ -233,6 +250,8 @@ def calculate(expr: str) -> str:
     ('19.3', '395', '1.099')
     >>> calculate("min(max(0.7, 1), 4)"), calculate("4 * min(14.5, 10) + 2 * min(max(14.5 - 10, 0), 10) + max(14.5 - 20, 0)")
     ('1', '49')
+    >>> calculate("(5/6) × (3/2)"), calculate("frac((5/6) × (3/2))"), calculate("frac(6 ÷ 3)")
+    ('1.25', '5/4', '2')
     >>> calculate("__import__('os')")
     Traceback (most recent call last):
     ...

@@ -9,6 +9,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
 from .answer_check import check_answer
 from .splits import FAMILIES, generate_examples
+from .tool_traces import tool_solution
 
 __all__ = ["SYSTEM_PROMPT", "MathDomain"]
 
@@ -37,6 +38,11 @@ class MathDomain(Domain):
     system_prompt = SYSTEM_PROMPT
     answer_cue = "\nThe answer is \\boxed{"
     families = tuple(FAMILIES)
+    trace_styles = {
+        "direct": "domains.math.tool_traces: arithmetic and fraction items are one calculator call on the "
+        "question's expression (fractions bracketed), program-aided style; the other families keep the "
+        "default traces",
+    }
     license = "Apache-2.0"
     data_version = "1"
     split_policy = (
@@ -59,6 +65,17 @@ class MathDomain(Domain):
         """
         chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
+
+    def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
+        r"""The default tool trace, or with ``style="direct"`` one call on the expression for arithmetic
+        and fractions (:mod:`.tool_traces`).
+
+        >>> ex = MathDomain().examples("train", 1)[0]
+        >>> print(MathDomain().tool_solution(ex, ["calculator"], "direct"))
+        <<13 - 16 ÷ 4>> = 9.
+        The answer is \boxed{9}.
+        """
+        return tool_solution(example, tools, style)
 
     def extract_answer(self, completion: Any) -> str | None:
         """The content of the completion's last ``\\boxed{}``, or None."""
