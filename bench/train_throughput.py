@@ -220,7 +220,7 @@ def main() -> None:
     arms += [("srmzoo", "srmzoo", srmzoo_batch, [])]
     arms += [(f"srmzoo+{v}", "srmzoo", srmzoo_batch, [v]) for v in args.variant]
     for name, arm, batch, extra in arms:
-        out = f"/tmp/bench-{arm}.json"
+        out = f"/tmp/bench-{name.replace('=', '-')}.json"
         cmd = [sys.executable, __file__, "--arm", arm, "--recipe", args.recipe, "--steps", str(args.steps),
                "--batch", str(batch), "--out", out,
                *sum((["--override", o] for o in [*args.override, *extra]), [])]
@@ -240,7 +240,8 @@ def main() -> None:
     summary = {
         "command": "python bench/train_throughput.py " + " ".join(sys.argv[1:]),
         "base": recipe.model.base,
-        "recipe": str(Path(args.recipe).relative_to(HERE.parent)) if HERE.parent in Path(args.recipe).resolve().parents else args.recipe,
+        "recipe": (str(Path(args.recipe).resolve().relative_to(HERE.parent))
+                   if HERE.parent in Path(args.recipe).resolve().parents else args.recipe),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "matmul_peak_gflops": {k: round(v / 1e9, 2) for k, v in peaks.items()},
