@@ -23,6 +23,7 @@ quantity, which operation, which side), not rewriting.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from srmzoo.domain import Example
 from srmzoo.errors import SrmzooError
@@ -74,8 +75,8 @@ def direct_solution(example: Example) -> str:
     return f"{CALL_OPEN}{expression}{CALL_CLOSE} = {result}.\nThe answer is \\boxed{{{result}}}."
 
 
-def tool_solution(example: Example, tools, style: str | None = None) -> str:
+def tool_solution(example: Example, tools: Sequence[str], style: str | None = None) -> str:
     """The trace a tool-using math entry trains on: ``direct`` for arithmetic and fractions, else default."""
-    if style == "direct" and example.family in DIRECT_FAMILIES:
+    if style == "direct" and "calculator" in tools and example.family in DIRECT_FAMILIES:
         return direct_solution(example)
     return annotate(example.solution, tools)
