@@ -9,7 +9,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
 from .answer_check import check_answer
 from .splits import FAMILIES, generate_examples
-from .tool_traces import tool_solution
+from .tool_traces import DIRECT_FAMILIES, direct_solution
 
 __all__ = ["SYSTEM_PROMPT", "MathDomain"]
 
@@ -75,7 +75,9 @@ class MathDomain(Domain):
         <<13 - 16 ÷ 4>> = 9.
         The answer is \boxed{9}.
         """
-        return tool_solution(example, tools, style)
+        if style == "direct" and "calculator" in tools and example.family in DIRECT_FAMILIES:
+            return direct_solution(example)
+        return super().tool_solution(example, tools, style)
 
     def extract_answer(self, completion: Any) -> str | None:
         """The content of the completion's last ``\\boxed{}``, or None."""

@@ -23,11 +23,10 @@ quantity, which operation, which side), not rewriting.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from srmzoo.domain import Example
 from srmzoo.errors import SrmzooError
-from srmzoo.tools import CALL_CLOSE, CALL_OPEN, annotate, calculate
+from srmzoo.tools import CALL_CLOSE, CALL_OPEN, calculate
 
 __all__ = ["DIRECT_FAMILIES", "direct_solution", "question_expression"]
 
@@ -74,9 +73,3 @@ def direct_solution(example: Example) -> str:
                           f"{example.answer}", hint="a generator or calculator bug; report it")
     return f"{CALL_OPEN}{expression}{CALL_CLOSE} = {result}.\nThe answer is \\boxed{{{result}}}."
 
-
-def tool_solution(example: Example, tools: Sequence[str], style: str | None = None) -> str:
-    """The trace a tool-using math entry trains on: ``direct`` for arithmetic and fractions, else default."""
-    if style == "direct" and "calculator" in tools and example.family in DIRECT_FAMILIES:
-        return direct_solution(example)
-    return annotate(example.solution, tools)
