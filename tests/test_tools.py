@@ -68,6 +68,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ("frac(-0.25)", "-1/4"),
         ("frac(1/2) + 1", "1.5"),  # only an outermost frac decides the format
         ("frac(frac(3/4))", "3/4"),
+        ("20 + 17 * 6", "122"),  # Python's operators, as programs write them
+        ("7 // 2 + 19", "22"),
+        ("35 % 3", "2"),
+        ("-7 // 2", "-4"),  # floor division and remainder round toward minus infinity, as Python's do
+        ("-11 % 4", "1"),
+        ("11 % -4", "-1"),
+        ("2 * 17 // 5 % 4", "2"),  # left to right, at the precedence of * and /
+        ("8 / 4 // 1", "2"),  # a whole quotient is a whole number
     ],
 )
 def test_calculator_is_exact(expr, value):
@@ -106,6 +114,12 @@ def test_calculator_is_exact(expr, value):
         "frac()",
         "frac(1, 2)",
         "frac 1/2",
+        "7 // 0",
+        "7 % 0",
+        "7.5 // 2",  # // and % take whole numbers only
+        "7 % (1/2)",
+        "7 /// 2",
+        "% 3",
     ],
 )
 def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
@@ -394,6 +408,41 @@ def test_math_direct_traces_are_one_call_on_the_questions_expression_and_pass_th
         else:
             assert text == domain.tool_solution(ex, ["calculator"])
     assert direct == 2 * 60
+
+
+@pytest.mark.parametrize("split", ["train", "test", "ood"])
+def test_coding_tool_traces_call_the_calculator_on_whole_expressions_and_leave_code_alone(split):
+    """With the calculator, an output-prediction trace's worked computations are calls on the program's own
+    expressions (stages dropped), a comprehension's map one call per item, each result what the tool answers
+    and the trace's boxed output unchanged; synthesis and bug-fix solutions (code) are not rewritten."""
+    domain = get_domain("coding")
+    with_calls = 0
+    for ex in domain.examples(split, 3 * 100, seed=1):
+        text, found = traced(domain, ex, ["calculator"])
+        if ex.family != "output_prediction":
+            assert text == ex.solution
+            continue
+        assert domain.check(text, ex).correct and text.splitlines()[-1] == ex.solution.splitlines()[-1]
+        assert re.sub(r"<<[^>]*>> = ", "", text).count(" = ") <= ex.solution.count(" = ")
+        for line in text.splitlines():  # one call per computation: no worked stage after a call's result
+            assert not re.search(r">> = -?\d+ = ", line), line
+        with_calls += bool(found)
+        assert domain.tool_solution(ex, []) == ex.solution
+    assert with_calls >= 40  # of 100: arithmetic chains, functions, loops, remainders, maps
+
+
+def test_coding_tool_traces_drop_worked_stages_only_where_the_calculator_agrees():
+    from srmzoo.domains.coding.tool_traces import collapse_computations, map_calls
+
+    assert collapse_computations("z = 21 * 4 * 2 = 84 * 2 = 168.") == "z = <<21 * 4 * 2>> = 168."
+    assert collapse_computations("z = 21 * 4 * 2 = 84 * 2 = 169.") == "z = 21 * 4 * 2 = 84 * 2 = 169."
+    assert collapse_computations("f(0) = (0 + 4) * 7 = 4 * 7 = 28.") == "f(0) = <<(0 + 4) * 7>> = 28."
+    assert collapse_computations("xs[1] = 4.") == "xs[1] = 4."
+    assert collapse_computations('"a1" * 2 = "a1a1".') == '"a1" * 2 = "a1a1".'
+    assert map_calls("x * 5 maps 7, 6 to 35, 31.") == "x * 5 maps 7, 6 to 35, 31."  # one wrong: untouched
+    assert map_calls("x * x maps them to 4, 9.") == "x * x maps them to 4, 9."  # no line lists them
+    assert map_calls("The items with x > 1 are 2, 3.\nx * x maps them to 4, 9.").endswith(
+        "maps them to <<2 * 2>> = 4, <<3 * 3>> = 9.")
 
 
 def test_math_direct_trace_refuses_what_it_has_no_template_for():

@@ -10,7 +10,8 @@ expression with :func:`calculate` and forces the tokens of `` = 14`` into the se
 on. The result is part of the text the model reads next, exactly as in training, where the traces carry
 the same calls (:func:`annotate` rewrites a domain's worked solutions, checking every call it writes).
 
-The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, brackets, ``sqrt``, ``ln`` and
+The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, Python's ``//`` and ``%`` on whole
+numbers, brackets, ``sqrt``, ``ln`` and
 ``round(x, d)`` for measurements, ``min``/``max`` for bounds, ``frac(x)`` for an answer due as a fraction),
 never ``eval``: model text is hostile input. Expressions that are too
 long, too large or malformed give ``?`` as result. The ``rdkit`` tool answers chemistry look-ups
@@ -96,7 +97,7 @@ def format_number(x: Fraction | int | float) -> str:
 
 # ---------------------------------------------------------------------------------------------- calculator
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max|frac)|([-+×÷*/^(),]))")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max|frac)|(//|[-+×÷*/^%(),]))")
 MAX_ROUND_DECIMALS = 4  # what format_number writes without switching to a fraction
 _OPS = {"×": "*", "÷": "/"}
 
@@ -114,7 +115,7 @@ def _tokens(expr: str) -> list[str]:
 
 
 class _Parser:
-    """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/) power)*``,
+    """Recursive descent over ``expr := term (± term)*``, ``term := power ((*|/|//|%) power)*``,
     ``power := unary (^ power)?``, ``unary := -unary | atom``,
     ``atom := number | (expr) | sqrt(expr) | ln(expr) | round(expr, digits) | min(expr, expr) | max(expr, expr)
     | frac(expr)``."""
@@ -141,12 +142,17 @@ class _Parser:
 
     def term(self) -> Fraction | float:
         value = self.power()
-        while self.peek() in ("*", "/"):
+        while self.peek() in ("*", "/", "//", "%"):
             op = self.take()
             right = self.power()
-            if op == "/" and right == 0:
+            if op != "*" and right == 0:
                 raise ToolError("division by zero")
-            value = _check(value * right if op == "*" else value / right)
+            if op in ("//", "%"):  # Python's floor division and remainder (the sign of the divisor)
+                if not all(isinstance(x, Fraction) and x.denominator == 1 for x in (value, right)):
+                    raise ToolError(f"{op} takes whole numbers")
+                value = Fraction(value // right if op == "//" else value % right)
+            else:
+                value = _check(value * right if op == "*" else value / right)
         return value
 
     def power(self) -> Fraction | float:
@@ -252,6 +258,8 @@ def calculate(expr: str) -> str:
     ('1', '49')
     >>> calculate("(5/6) × (3/2)"), calculate("frac((5/6) × (3/2))"), calculate("frac(6 ÷ 3)")
     ('1.25', '5/4', '2')
+    >>> calculate("7 // 2 + 19"), calculate("-7 // 2"), calculate("35 % 3 * 4"), calculate("-11 % 4")
+    ('22', '-4', '8', '1')
     >>> calculate("__import__('os')")
     Traceback (most recent call last):
     ...
@@ -262,7 +270,8 @@ def calculate(expr: str) -> str:
     srmzoo.tools.ToolError: exponent 387420489 is not a small number
 
     Raises:
-        ToolError: malformed, longer than 200 characters, a number beyond 10**15, division by zero.
+        ToolError: malformed, longer than 200 characters, a number beyond 10**15, division by zero, ``//``
+            or ``%`` of a number that is not whole.
     """
     if len(expr) > MAX_EXPRESSION_CHARS:
         raise ToolError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
@@ -451,9 +460,9 @@ def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
 # ------------------------------------------------------------------------------------------------- traces
 
 # A computation written in a trace: an arithmetic expression, " = ", a number that ends the computation.
-_EXPR_CHARS = set("0123456789.()+-×÷*/^ ")
+_EXPR_CHARS = set("0123456789.()+-×÷*/^% ")
 _RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
-_HAS_OPERATOR = re.compile(r"\d\s*[-+×÷*/^]\s*[-(\d]|^\s*sqrt")
+_HAS_OPERATOR = re.compile(r"\d\s*(?://|[-+×÷*/^%])\s*[-(\d]|^\s*sqrt")
 
 
 def annotate(solution: str, tools: Sequence[str] = ("calculator",)) -> str:

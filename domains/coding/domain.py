@@ -12,6 +12,7 @@ from srmzoo.errors import SrmzooError
 from .answer_format import CODE_BLOCK
 from .benchmarks import humaneval_examples, load_mbpp, public_tests
 from .splits import FAMILIES, generate_examples
+from .tool_traces import tool_solution
 from .verification import check_completions
 
 __all__ = ["EXTERNAL_FAMILIES", "SYSTEM_PROMPT", "CodingDomain"]
@@ -49,6 +50,11 @@ class CodingDomain(Domain):
         "mbpp": "MBPP test split, 500 problems (google-research-datasets/mbpp, CC-BY-4.0; from the Hub, or a "
         "local copy in the same schema named by $SRMZOO_MBPP_FILE)",
     }
+    tool_traces = (
+        "domains.coding.tool_traces: in output-prediction traces each line's worked computation is one calculator "
+        "call on the whole expression (Python's // and % included), a comprehension's map one call per item, "
+        "each call's result the trace's as written; code is never rewritten"
+    )
     split_policy = (
         "Each function task's variants (constants and options) are ranked by SHA-256 and the first fifth go "
         "to test for both synthesis and bug fixing, program shapes (ASTs with canonical names) for output "
@@ -92,6 +98,18 @@ class CodingDomain(Domain):
         if name == "mbpp":
             return load_mbpp(split="test", n=n, data_files=os.environ.get(MBPP_FILE_VARIABLE) or None)
         return super().benchmark_examples(name, n, seed=seed)
+
+    def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
+        r"""With the calculator, an output-prediction trace calls it once per worked computation, on the
+        whole expression (:mod:`.tool_traces`); code solutions stay as they are.
+
+        >>> ex = CodingDomain().examples("train", 3)[1]
+        >>> print(CodingDomain().tool_solution(ex, ["calculator"]))
+        a = 20.
+        b = <<20 + 17 * 6>> = 122.
+        The output is \boxed{122}.
+        """
+        return tool_solution(example.solution, tools)
 
     def select_scores(self, completions: Sequence[str], examples: Sequence[Example]) -> list[float | None]:
         r"""1.0 where the code passes the examples its question shows (:func:`public_tests`), else 0.0; None
