@@ -525,3 +525,24 @@ def test_run_eval_scores_humaneval_and_a_local_mbpp_copy(tmp_path, tiny_base_dir
         # four random tokens are never a passing program: the verifier ran and said so
         assert all(s["verdict"] != "correct" for s in samples)
         assert f"--split {split}" in results["settings"]["command"]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"),
+    [(-0.055, 0.0, "no better than"), (-0.08, -0.01, "worse than"), (0.02, 0.09, "better than")],
+)
+def test_card_limitations_say_how_the_adapter_does_on_an_external_benchmark(low, high, verdict):
+    """A card states what the adapter does on HumanEval against the base's best prompting, from the paired
+    interval: a domain-specialised 135M model may well lose there, and the card must say so."""
+    from srmzoo.cards import _limitations
+
+    meta = {"base": {"name": "smollm2-135m-instruct", "params": 134_515_008}}
+    paired = [{"model": "smollm2-135m-instruct", "prompting": "zero-shot", "difference": (low + high) / 2,
+               "ci_low": low, "ci_high": high},
+              {"model": "smollm2-135m-instruct", "prompting": "few-shot (k=3)", "difference": 0.2, "ci_low": 0.1,
+               "ci_high": 0.3}]
+    evals = {"humaneval": {"reports": [{"prompting": "adapter", "accuracy": 0.012}], "paired": paired}}
+    lines = [line for line in _limitations("coding", meta, evals) if "humaneval" in line]
+    assert len(lines) == 1 and f"{verdict} the base's zero-shot" in lines[0], lines
+    assert "1.2%" in lines[0]
+    assert not [line for line in _limitations("coding", meta, {}) if "humaneval" in line]

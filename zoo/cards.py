@@ -405,6 +405,17 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
         for r in evals["ood"]["reports"]:
             if r["prompting"] == "adapter":
                 items.append(f"Out of distribution it scores {_pct(r['accuracy'])}: check answers with the verifier.")
+    for split in get_domain(domain_name).benchmarks:  # external benchmarks: what the adapter does beyond its data
+        reports = {r["prompting"]: r for r in evals.get(split, {}).get("reports", [])}
+        paired = [p for p in evals.get(split, {}).get("paired", []) if p["model"] == meta["base"].get("name")]
+        if "adapter" in reports and paired:
+            best = max(paired, key=lambda p: -p["difference"])  # against the base's best prompting
+            verdict = "worse than" if best["ci_high"] < 0 else "no better than" if best["ci_low"] <= 0 else "better than"
+            items.append(
+                f"On {split} (an external benchmark, never trained on) it scores {_pct(reports['adapter']['accuracy'])}, "
+                f"{verdict} the base's {best['prompting']} ({best['difference'] * 100:+.1f} points, paired 95% CI "
+                f"{best['ci_low'] * 100:+.1f} to {best['ci_high'] * 100:+.1f})."
+            )
     if get_domain(domain_name).disclaimer:
         items.append(
             f"{get_domain(domain_name).disclaimer} Clinical calculators here are simplified textbook formulas on synthetic "
