@@ -7,8 +7,8 @@ rewrite (:func:`srmzoo.tools.annotate`) would call only the last stage (``<<84 *
 becomes the call and the intermediate stages go: ``z = <<21 * 4 * 2>> = 168.`` A call is written only where
 the calculator's answer is the trace's result as written, so the text a model reads in training is what the
 tool answers at inference; Python's ``//`` and ``%`` on whole numbers are calculator operators. A list
-comprehension's map is one call per item (:func:`map_calls`). Code (the
-synthesis and bug-fix families) is never touched: its plans hold no worked computations.
+comprehension's map is one call per item (:func:`map_calls`). Code (the synthesis and bug-fix families) is
+never touched: its plans hold no worked computations.
 """
 
 from __future__ import annotations
