@@ -409,7 +409,7 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
         reports = {r["prompting"]: r for r in evals.get(split, {}).get("reports", [])}
         paired = [p for p in evals.get(split, {}).get("paired", []) if p["model"] == meta["base"].get("name")]
         if "adapter" in reports and paired:
-            best = max(paired, key=lambda p: -p["difference"])  # against the base's best prompting
+            best = min(paired, key=lambda p: p["difference"])  # against the base's best prompting
             verdict = "worse than" if best["ci_high"] < 0 else "no better than" if best["ci_low"] <= 0 else "better than"
             items.append(
                 f"On {split} (an external benchmark, never trained on) it scores {_pct(reports['adapter']['accuracy'])}, "
