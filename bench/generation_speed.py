@@ -9,7 +9,7 @@ every ``srmzoo eval`` base row), and the merged math-135m adapter when it is in 
 
 * baseline: ``model.generate(do_sample=False)`` — a finished sequence stays in the batch, padded, until
   the batch's longest one ends;
-* srmzoo: :func:`srmzoo.generation.greedy_decode` — a finished sequence leaves the batch and its KV-cache
+* srmzoo: :func:`srmzoo.backends.hf.greedy_decode` — a finished sequence leaves the batch and its KV-cache
   rows go with it.
 
 Reported per arm: new (non-pad) tokens/s, wall seconds, and whether the completions are identical.
@@ -31,7 +31,7 @@ RESULTS = HERE / "results" / "generation_speed.json"
 def run_arm(model, tokenizer, prompts, *, batch_size: int, max_new_tokens: int, pruned: bool) -> dict:
     import torch
 
-    from srmzoo.generation import _eos_ids, greedy_decode
+    from srmzoo.backends.hf import _eos_ids, greedy_decode
 
     tokenizer.padding_side = "left"
     eos = _eos_ids(model, tokenizer)
@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from srmzoo.bases import load_base
     from srmzoo.domain import get_domain
+    from srmzoo.hardware import describe_hardware
     from srmzoo.prompting import PromptFormat
     from srmzoo.store import store_dir
-    from srmzoo.training import _hardware
 
     domain = get_domain("math")
     items = domain.examples("test", args.n, seed=0)
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     fmt = PromptFormat.for_tokenizer(base.tokenizer, system_prompt=domain.system_prompt)
     models.append(("smollm2-135m-instruct zero-shot", base.model, base.tokenizer, fmt))
     if (store_dir() / "math-135m" / "adapter_config.json").is_file():
-        from srmzoo.evaluation import load_adapter
+        from srmzoo.artifacts import load_adapter
 
         adapter = load_adapter(store_dir() / "math-135m", device="cpu", merge=True)
         models.append(("math-135m (merged adapter)", adapter.model, adapter.tokenizer, adapter.prompt_format))
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "python bench/generation_speed.py " + " ".join(argv or sys.argv[1:]),
         "max_new_tokens": args.max_new_tokens,
-        "hardware": _hardware(),
+        "hardware": describe_hardware(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": platform.python_version(),

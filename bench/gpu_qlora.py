@@ -4,7 +4,7 @@ quantized loading and generation, plain transformers + peft loading, and a GRPO 
 No base weights can be downloaded where this runs, so each base is its real architecture
 (SmolLM2-135M's config; DeepSeek-R1-Distill-Qwen-7B's shipped config) with random weights and SmolLM2's
 tokenizer. That measures what the GPU path costs (peak memory, step time, tokens/s) and that it runs; it
-says nothing about accuracy. Per base and per mode it runs the recipe's own `srmzoo.training.train`:
+says nothing about accuracy. Per base and per mode it runs the recipe's own `srmzoo.train.stages.train`:
 
     python bench/gpu_qlora.py --tokenizer DIR_WITH_SMOLLM2_TOKENIZER --out results.json [--skip-7b]
 
@@ -73,7 +73,7 @@ def make_random_base(name: str, config_path: Path, tokenizer_dir: Path, out: Pat
 def train_part(recipe_path: Path, base_dir: Path, run_dir: Path, *, quantize: str | None, steps: int,
                overrides: dict) -> dict:
     from srmzoo.recipe import Recipe, load_recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     raw = load_recipe(recipe_path).to_dict()
     raw["model"] = {**raw["model"], "path": str(base_dir), "quantize": quantize, "dtype": DTYPE}
@@ -135,7 +135,7 @@ def load_and_generate_part(adapter_dir: Path, base_dir: Path, *, quantize: str |
 
 
 def eval_part(adapter_dir: Path, base_dir: Path, out_dir: Path) -> dict:
-    from srmzoo.evaluation import run_eval
+    from srmzoo.eval.run import run_eval
 
     _reset()
     started = time.perf_counter()
@@ -147,7 +147,7 @@ def eval_part(adapter_dir: Path, base_dir: Path, out_dir: Path) -> dict:
 
 def grpo_part(recipe_path: Path, adapter_dir: Path, base_dir: Path, run_dir: Path) -> dict:
     from srmzoo.recipe import Recipe, load_recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     raw = load_recipe(recipe_path).to_dict()
     raw["name"] = "gpu-check-grpo"

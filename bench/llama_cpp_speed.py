@@ -7,7 +7,7 @@ One process, one model: a zoo entry from the local store (default math-135m), me
 held-out test prompts rendered with the entry's own chat template and system prompt, the same budget:
 
 * ``transformers_generate``: ``model.generate`` on the merged fp32 model, batch 1;
-* ``srmzoo``: :func:`srmzoo.generation.generate` (what ``Reasoner.solve`` runs), batch 1, and batch 16;
+* ``srmzoo``: :func:`srmzoo.backends.hf.generate` (what ``Reasoner.solve`` runs), batch 1, and batch 16;
 * ``llama_cpp_<q>``: llama-cpp-python on ``srmzoo export ENTRY --format gguf --quantization <q>``
   (f16 and q8_0), batch 1, the same threads as torch.
 
@@ -34,7 +34,7 @@ RESULTS = HERE / "results" / "llama_cpp_speed.json"
 
 
 def _torch_arm(model, tokenizer, prompts, *, max_new_tokens: int, batch_size: int, decoder: str) -> dict:
-    from srmzoo.generation import GenerationStats, generate
+    from srmzoo.backends.hf import GenerationStats, generate
 
     stats = GenerationStats()
     start = time.perf_counter()
@@ -108,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
 
-    from srmzoo.evaluation import load_adapter, merge_for_generation
-    from srmzoo.export import export_gguf
+    from srmzoo.artifacts import load_adapter, merge_for_generation
+    from srmzoo.hardware import describe_hardware
+    from srmzoo.publish.export import export_gguf
     from srmzoo.store import find_adapter
-    from srmzoo.training import _hardware
 
     adapter = find_adapter(args.entry)
     model, tokenizer, fmt, meta = load_adapter(adapter, device="cpu")
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "prompts": len(prompts),
         "max_new_tokens": args.max_new_tokens,
         "threads": threads,
-        "hardware": _hardware(),
+        "hardware": describe_hardware(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "llama_cpp_python": llama_cpp.__version__,

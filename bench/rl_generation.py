@@ -10,7 +10,7 @@ samples them.
 * baseline: ``model.generate(do_sample=True, num_return_sequences=k)`` with srmzoo's tool logits
   processor — each prompt is encoded k times, and a finished sample stays in the batch, padded, until
   the batch's longest one ends;
-* srmzoo: :func:`srmzoo.generation.greedy_decode` with a temperature — each prompt is encoded once and its
+* srmzoo: :func:`srmzoo.backends.hf.greedy_decode` with a temperature — each prompt is encoded once and its
   KV cache repeated k times, and each sample leaves the batch (with its cache rows) when it ends.
 
 The samples differ between arms (different random streams); what is compared is throughput on the same
@@ -36,7 +36,7 @@ RFT_ROUND = HERE.parent / "runs" / "math-135m-rft" / "rft" / "round-1" / "summar
 def run_arm(model, tokenizer, fmt, domain, problems, *, k, temperature, max_new_tokens, batch_size, decoder, seed):
     import torch
 
-    from srmzoo.generation import GenerationStats, generate
+    from srmzoo.backends.hf import GenerationStats, generate
 
     prompts = [fmt.render(tokenizer, fmt.messages(ex.question)) for ex in problems]
     stats = GenerationStats()
@@ -67,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from srmzoo.artifacts import load_adapter, merge_for_generation
     from srmzoo.domain import get_domain
-    from srmzoo.evaluation import load_adapter, merge_for_generation
+    from srmzoo.hardware import describe_hardware
     from srmzoo.store import find_adapter
-    from srmzoo.training import _hardware
 
     model, tokenizer, fmt, meta = load_adapter(find_adapter(args.entry))
     merge_for_generation(model)
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "arms": arms,
         "speedup_tokens_per_s": round(ours["tokens_per_s"] / base["tokens_per_s"], 2),
         "speedup_wall": round(base["seconds"] / ours["seconds"], 2),
-        "hardware": _hardware(),
+        "hardware": describe_hardware(),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

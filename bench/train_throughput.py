@@ -8,7 +8,7 @@ is per arm):
 
 * baseline: transformers ``Trainer`` + peft, fp32, every example padded to the longest in the dataset,
   completion-only labels;
-* srmzoo: ``srmzoo.training.train`` with the recipe's defaults (bf16 autocast, padding-free packing).
+* srmzoo: ``srmzoo.train.stages.train`` with the recipe's defaults (bf16 autocast, padding-free packing).
 
 Reported: trained (non-pad) tokens/s of each, their ratio, peak RSS, and achieved FLOP/s as a fraction of
 the machine's matmul peak measured in the same run (fp32 and bf16 both measured; the faster one is the
@@ -63,14 +63,14 @@ def _examples(recipe, n: int):
 
     from srmzoo.bases import resolve_base
     from srmzoo.domain import get_domain
-    from srmzoo.training import build_prompt_format, tokenize_examples
+    from srmzoo.train.sft import build_prompt_format, tokenize_examples
 
     tok = AutoTokenizer.from_pretrained(resolve_base(recipe.model.base).path)
     fmt = build_prompt_format(recipe, tok)
     tok.chat_template = fmt.chat_template
     domain = get_domain(recipe.domain)
     ex = domain.examples("train", n, seed=recipe.data.seed, families=recipe.data.families)
-    # as srmzoo.training tokenises them: tool calls written in, the recipe's trace style
+    # as srmzoo.train.sft tokenises them: tool calls written in, the recipe's trace style
     rows, _ = tokenize_examples(ex, tok, fmt, recipe.data.max_length, domain=domain, traces=recipe.data.traces)
     return rows, tok
 
@@ -128,7 +128,7 @@ def arm_srmzoo(recipe_path: str, steps: int, batch: int, out: str, overrides: li
     import shutil
 
     from srmzoo.recipe import load_recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     # exactly the baseline's examples (the first steps·batch of the train split), one epoch of them
     recipe = load_recipe(recipe_path, [f"train.batch_size={batch}", f"data.train_size={steps * batch}",
@@ -246,7 +246,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "matmul_peak_gflops": {k: round(v / 1e9, 2) for k, v in peaks.items()},
         "peak_used_for_fraction": max(peaks, key=peaks.get),
-        "cpu_has_fast_bf16": __import__("srmzoo.training", fromlist=["x"]).cpu_has_fast_bf16(),
+        "cpu_has_fast_bf16": __import__("srmzoo.train.sft", fromlist=["x"]).cpu_has_fast_bf16(),
         "flops_per_trained_token": {**{f"{name}_executed": f[0] for name, f in flops.items()},
                                     "six_n": flops["srmzoo"][1], "target_token_share": target_share},
         "arms": results,

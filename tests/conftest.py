@@ -80,7 +80,7 @@ def tiny_run(tmp_path_factory, tiny_base_dir) -> Path:
     import toy_domain  # noqa: F401  (registers "toy-addition")
 
     from srmzoo.recipe import Recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     recipe = Recipe.from_dict(
         {
@@ -106,7 +106,7 @@ def real_toy_run(tmp_path_factory) -> Path:
     import toy_domain  # noqa: F401  (registers "toy-addition")
 
     from srmzoo.recipe import Recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     recipe = Recipe.from_dict({
         "name": "toy-real", "domain": "toy-addition", "model": {"base": REAL_BASE},

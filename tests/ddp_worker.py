@@ -15,7 +15,7 @@ import toy_domain  # noqa: E402,F401  (registers the toy domain)
 from transformers import TrainerCallback  # noqa: E402
 
 from srmzoo.recipe import Recipe  # noqa: E402
-from srmzoo.training import train  # noqa: E402
+from srmzoo.train.stages import train  # noqa: E402
 
 
 class RecordLora(TrainerCallback):

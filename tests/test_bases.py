@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from srmzoo.backends.hf import GenerationStats, chat, generate
 from srmzoo.bases import (
     BASES,
     atomic_directory,
@@ -20,7 +21,6 @@ from srmzoo.bases import (
     resolve_base,
 )
 from srmzoo.errors import SrmzooError, UnknownNameError
-from srmzoo.generation import GenerationStats, chat, generate
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat
 
 

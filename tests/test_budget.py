@@ -1,4 +1,4 @@
-"""Reasoning-token budgets (srmzoo.budget): budget forcing in the reasoner and the eval's accuracy-vs-budget curve."""
+"""Reasoning-token budgets (srmzoo.eval.budget): budget forcing in the reasoner and the eval's accuracy-vs-budget curve."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from srmzoo import budget
-from srmzoo.budget import budget_curve, check_budgets
 from srmzoo.domain import get_domain
 from srmzoo.errors import SrmzooError
+from srmzoo.eval import budget
+from srmzoo.eval.budget import budget_curve, check_budgets
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -60,8 +60,8 @@ def test_budgets_are_validated_and_code_cannot_be_forced():
 
 
 def test_run_eval_with_budgets_writes_a_curve_per_row_and_the_card_shows_it(tiny_run, tmp_path):
-    from srmzoo.cards import write_card
-    from srmzoo.evaluation import run_eval
+    from srmzoo.eval.run import run_eval
+    from srmzoo.publish.cards import write_card
 
     adapter = tmp_path / "adapter"
     shutil.copytree(tiny_run / "adapter", adapter)
@@ -97,7 +97,7 @@ def test_the_real_base_answers_when_its_budget_runs_out(real_base_dir):
     cut, and the forced completion ends in an answer the math verifier can read."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from srmzoo.budget import force_answers
+    from srmzoo.eval.budget import force_answers
     from srmzoo.prompting import PromptFormat
 
     domain = get_domain("math")
@@ -105,7 +105,7 @@ def test_the_real_base_answers_when_its_budget_runs_out(real_base_dir):
     model = AutoModelForCausalLM.from_pretrained(real_base_dir)
     fmt = PromptFormat.for_tokenizer(tok, system_prompt=domain.system_prompt)
     prompt = fmt.render(tok, fmt.messages("Tom has 3 apples and buys 4 more. How many apples does he have?"))
-    from srmzoo.generation import generate
+    from srmzoo.backends.hf import generate
 
     cut = generate(model, tok, [prompt], max_new_tokens=6)[0][0]
     assert domain.extract_answer(cut) is None  # six tokens are not enough to answer

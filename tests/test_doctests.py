@@ -15,7 +15,7 @@ import pytest
 import srmzoo
 import srmzoo.domains
 
-SKIP = {"srmzoo.cli"}  # entry point; covered by tests/test_cli.py
+SKIP = {"srmzoo.cli", "srmzoo.sandbox.__main__"}  # entry points; covered by tests/test_cli.py, tests/test_sandbox.py
 
 
 def _modules() -> list[str]:

@@ -14,12 +14,12 @@ import pytest
 
 from srmzoo.domain import Example, Verdict, get_domain, get_reward
 from srmzoo.domains.coding import audit_examples, coding_correct, coding_format, humaneval_examples, load_mbpp
-from srmzoo.domains.coding import verification as verification_module
+from srmzoo.domains.coding import verify as verification_module
 from srmzoo.domains.coding.answer_format import extract_code, python_block
 from srmzoo.domains.coding.function_tasks import OOD_TASKS, TASKS, buggy_source
 from srmzoo.domains.coding.program_tracing import KINDS, OOD_KINDS, program_shape
 from srmzoo.domains.coding.splits import OOD_QUESTIONS, QUESTIONS, task_variants
-from srmzoo.domains.coding.verification import check_completions, check_output
+from srmzoo.domains.coding.verify import check_completions, check_output
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 INC = Example(
@@ -501,9 +501,9 @@ def test_external_benchmarks_are_eval_splits_never_training_splits(coding):
 
 
 def test_run_eval_scores_humaneval_and_a_local_mbpp_copy(tmp_path, tiny_base_dir, monkeypatch):
-    from srmzoo.evaluation import run_eval
+    from srmzoo.eval.run import run_eval
     from srmzoo.recipe import Recipe
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     recipe = Recipe.from_dict({
         "name": "coding-tiny", "domain": "coding",
@@ -534,7 +534,7 @@ def test_run_eval_scores_humaneval_and_a_local_mbpp_copy(tmp_path, tiny_base_dir
 def test_card_limitations_say_how_the_adapter_does_on_an_external_benchmark(low, high, verdict):
     """A card states what the adapter does on HumanEval against the base's best prompting, from the paired
     interval: a domain-specialised 135M model may well lose there, and the card must say so."""
-    from srmzoo.cards import _limitations
+    from srmzoo.publish.cards import _limitations
 
     meta = {"base": {"name": "smollm2-135m-instruct", "params": 134_515_008}}
     paired = [{"model": "smollm2-135m-instruct", "prompting": "zero-shot", "difference": (low + high) / 2,

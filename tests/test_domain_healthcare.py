@@ -16,7 +16,7 @@ from srmzoo.domains.healthcare import (
     healthcare_format,
     load_medical_qa,
 )
-from srmzoo.domains.healthcare.answer_checking import parse_number
+from srmzoo.domains.healthcare.benchmarks import extract_choice
 from srmzoo.domains.healthcare.calculator_tasks import CALCULATORS, SPLIT_BUCKETS, input_bucket
 from srmzoo.domains.healthcare.clinical_calculators import (
     cha2ds2_vasc_points,
@@ -34,7 +34,6 @@ from srmzoo.domains.healthcare.crosscheck import (
     crosscheck,
     crosscheck_markdown,
 )
-from srmzoo.domains.healthcare.medical_qa import extract_choice
 from srmzoo.domains.healthcare.patient_notes import (
     CONDITIONS,
     FINDINGS,
@@ -42,6 +41,7 @@ from srmzoo.domains.healthcare.patient_notes import (
     MEDICATIONS,
     SEEN_STYLES,
 )
+from srmzoo.domains.healthcare.verify import parse_number
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 SIZES = {"train": 5000, "test": 500, "ood": 500}

@@ -11,7 +11,6 @@ import pytest
 
 from srmzoo.domain import Example, Verdict, get_domain, get_reward
 from srmzoo.domains.math import load_benchmark, math_correct, math_format
-from srmzoo.domains.math.answer_check import check_answer
 from srmzoo.domains.math.arithmetic import OOD_TEMPLATES as ARITH_OOD
 from srmzoo.domains.math.arithmetic import TEMPLATES as ARITH
 from srmzoo.domains.math.fraction_arithmetic import OOD_TEMPLATES as FRAC_OOD
@@ -20,6 +19,7 @@ from srmzoo.domains.math.linear_equations import OOD_TEMPLATES as LIN_OOD
 from srmzoo.domains.math.linear_equations import TEMPLATES as LIN
 from srmzoo.domains.math.percentages import OOD_TEMPLATES as PCT_OOD
 from srmzoo.domains.math.percentages import TEMPLATES as PCT
+from srmzoo.domains.math.verify import check_answer
 from srmzoo.domains.math.word_problems import OOD_TEMPLATES as WORD_OOD
 from srmzoo.domains.math.word_problems import TEMPLATES as WORD
 from srmzoo.errors import SrmzooError, UnknownNameError

@@ -15,14 +15,14 @@ from rdkit.Chem import Descriptors, Lipinski, rdMolDescriptors
 
 from srmzoo.domain import Example, Verdict, get_domain, get_reward
 from srmzoo.domains.science import load_gpqa, science_correct, science_format
+from srmzoo.domains.science.benchmarks import gpqa_example
 from srmzoo.domains.science.biology import LENGTHS, TEST_BUCKETS, sequence_split
 from srmzoo.domains.science.biology import TEMPLATES as BIO_TEMPLATES
 from srmzoo.domains.science.chemistry import ACCEPTOR_SMARTS, DONOR_SMARTS, hill_formula
 from srmzoo.domains.science.chemistry import TEMPLATES as CHEM_TEMPLATES
-from srmzoo.domains.science.gpqa import gpqa_example
 from srmzoo.domains.science.molecules import molecule_pool, murcko_scaffold, scaffold_split_summary
 from srmzoo.domains.science.sampling import stable_bucket
-from srmzoo.domains.science.verifiers import ANSWER_KINDS, judge
+from srmzoo.domains.science.verify import ANSWER_KINDS, judge
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 SIZES = {"train": 1200, "test": 300, "ood": 300}
@@ -500,7 +500,7 @@ def test_select_scores_rank_well_formed_answers_without_the_gold():
 def test_cards_report_the_mean_over_families_and_over_chemistry_and_biology():
     """The issue's target is averaged over families: the card shows the unweighted family mean overall and per
     group (chemistry, biology) for every row, whatever each family's n."""
-    from srmzoo.cards import _eval_section
+    from srmzoo.publish.cards import _eval_section
 
     def fam(correct, n):
         return {"n": n, "correct": correct, "accuracy": correct / n, "ci_low": 0.0, "ci_high": 1.0}

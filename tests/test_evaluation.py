@@ -14,22 +14,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import toy_domain  # noqa: E402,F401  (registers "toy-addition")
 
-from srmzoo import evaluation  # noqa: E402
-from srmzoo.cards import render_card  # noqa: E402
+from srmzoo.artifacts import eval_config_for, load_adapter, sha256_file
 from srmzoo.domain import Check, Example, Verdict, get_domain  # noqa: E402
 from srmzoo.errors import SrmzooError  # noqa: E402
-from srmzoo.evaluation import (  # noqa: E402
-    eval_config_for,
-    evaluate,
-    few_shot_examples,
-    load_adapter,
-    majority_vote,
-    pass_at_k,
-    run_eval,
-    wilson_interval,
-)
+from srmzoo.eval import harness  # noqa: E402
+from srmzoo.eval import run as eval_run  # noqa: E402
+from srmzoo.eval.harness import evaluate, few_shot_examples
+from srmzoo.eval.run import run_eval
+from srmzoo.eval.scaling import scaling_curve  # noqa: E402
+from srmzoo.eval.stats import majority_vote, pass_at_k, wilson_interval
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat  # noqa: E402
-from srmzoo.scaling import scaling_curve  # noqa: E402
+from srmzoo.publish.cards import render_card  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -103,7 +98,7 @@ def _stub_generate(monkeypatch, by_question: dict[str, list[str]], calls: list[d
             out.append(by_question[question][: kw["num_return_sequences"]])
         return out
 
-    monkeypatch.setattr(evaluation, "generate", fake_generate)
+    monkeypatch.setattr(harness, "generate", fake_generate)
 
 
 def test_evaluate_scores_samples_votes_and_families_exactly(monkeypatch):
@@ -342,16 +337,16 @@ def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
 
     # "compare" names a registered base; here it stands for the tiny base, so no real model runs
     monkeypatch.setattr(
-        evaluation, "load_base", lambda name, **kw: real_load_base(name, **{**kw, "path": tiny_base_dir})
+        eval_run, "load_base", lambda name, **kw: real_load_base(name, **{**kw, "path": tiny_base_dir})
     )
     prompts_per_model: list[list[str]] = []
-    real_generate = evaluation.generate
+    real_generate = harness.generate
 
     def spy(model, tokenizer, prompts, **kw):
         prompts_per_model.append(list(prompts))
         return real_generate(model, tokenizer, prompts, **kw)
 
-    monkeypatch.setattr(evaluation, "generate", spy)
+    monkeypatch.setattr(harness, "generate", spy)
     adapter = _adapter_copy(tiny_run, tmp_path)
     results = run_eval(
         adapter,
@@ -399,7 +394,7 @@ def test_run_eval_puts_the_same_items_to_every_model_and_writes_the_schema(
     assert settings["command"].startswith(f"srmzoo eval {adapter} --split test --n 5 --seed 0 --few-shot 2")
     assert "--compare smollm2-135m-instruct" in settings["command"]
     assert len(settings["item_ids_sha256"]) == 64 and written["base"]["origin"] == f"dir:{tiny_base_dir}"
-    assert written["adapter"]["sha256"] == evaluation._sha256_file(adapter / "adapter_model.safetensors")
+    assert written["adapter"]["sha256"] == sha256_file(adapter / "adapter_model.safetensors")
     assert set(written["environment"]) >= {"srmzoo_version", "hardware", "date", "torch", "transformers"}
     assert [(r["model"], r["prompting"]) for r in written["reports"]] == [
         ("smollm2-135m-instruct", "zero-shot"),
@@ -549,7 +544,7 @@ def test_real_smollm2_base_short_math_eval_is_well_formed():
 def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_path, monkeypatch):
     adapter = _adapter_copy(tiny_run, tmp_path)
     kwargs = dict(n=3, few_shot=1, max_new_tokens=4, batch_size=4, device="cpu", progress=False)
-    real_evaluate = evaluation.evaluate
+    real_evaluate = eval_run.evaluate
     calls: list[str] = []
 
     def interrupted(*args, prompting, **kw):
@@ -558,7 +553,7 @@ def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_pa
         calls.append(prompting)
         return real_evaluate(*args, prompting=prompting, **kw)
 
-    monkeypatch.setattr(evaluation, "evaluate", interrupted)
+    monkeypatch.setattr(eval_run, "evaluate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_eval(adapter, **kwargs)
     assert calls == ["zero-shot", "few-shot (k=1)"]
@@ -570,23 +565,23 @@ def test_an_interrupted_run_eval_resumes_from_its_finished_rows(tiny_run, tmp_pa
         return real_evaluate(*args, prompting=prompting, **kw)
 
     calls.clear()
-    monkeypatch.setattr(evaluation, "evaluate", counting)
+    monkeypatch.setattr(eval_run, "evaluate", counting)
     resumed = run_eval(adapter, **kwargs)
     assert calls == ["adapter"]  # the two finished rows were not generated again
     assert not partial.exists()
     # the wall time reported is the whole evaluation's: the resumed rows' time counts
     assert resumed["environment"]["wall_seconds"] >= sum(r["wall_seconds"] for r in resumed["reports"])
-    monkeypatch.setattr(evaluation, "evaluate", real_evaluate)
+    monkeypatch.setattr(eval_run, "evaluate", real_evaluate)
     fresh = run_eval(adapter, **kwargs, out_dir=tmp_path / "fresh")
     strip = lambda res: [{k: v for k, v in r.items() if "seconds" not in k and k != "tokens_per_second"} for r in res["reports"]]  # noqa: E731
     assert strip(resumed) == strip(fresh)
 
     # other settings: nothing is reused
     calls.clear()
-    monkeypatch.setattr(evaluation, "evaluate", interrupted)
+    monkeypatch.setattr(eval_run, "evaluate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_eval(adapter, **kwargs)
-    monkeypatch.setattr(evaluation, "evaluate", counting)
+    monkeypatch.setattr(eval_run, "evaluate", counting)
     calls.clear()
     run_eval(adapter, **{**kwargs, "max_new_tokens": 3})
     assert calls == ["zero-shot", "few-shot (k=1)", "adapter"]

@@ -51,7 +51,7 @@ def _last_logits(model, tokenizer, prompts):
 
 @pytest.fixture(scope="module")
 def f32_export(adapter, tiny_base_dir, tmp_path_factory) -> Path:
-    from srmzoo.export import export_gguf
+    from srmzoo.publish.export import export_gguf
 
     return export_gguf(
         adapter, tmp_path_factory.mktemp("f32") / "out", quantization="f32", base_path=tiny_base_dir
@@ -61,15 +61,15 @@ def f32_export(adapter, tiny_base_dir, tmp_path_factory) -> Path:
 def test_f32_gguf_reloads_with_the_adapters_logits_and_greedy_tokens(f32_export, reference):
     import torch
 
-    from srmzoo.evaluation import _sha256_file
-    from srmzoo.generation import generate
+    from srmzoo.artifacts import sha256_file
+    from srmzoo.backends.hf import generate
 
     m, prompts = reference
     out = f32_export.parent
     assert {p.name for p in out.iterdir()} == {f32_export.name, "srmzoo_export.json", "srmzoo_prompt.json"}
     record = json.loads((out / "srmzoo_export.json").read_text())
     assert record["format"] == "gguf" and record["quantization"] == "f32" and record["merged"] is True
-    assert record["sha256"] == _sha256_file(f32_export) and record["file"] == f32_export.name
+    assert record["sha256"] == sha256_file(f32_export) and record["file"] == f32_export.name
     assert record["tensor_types"] == {"F32": 2 * 9 + 2}  # 9 per layer, token_embd, output_norm; output tied
 
     model, tok = _load_gguf(f32_export)
@@ -93,8 +93,8 @@ def test_q8_0_gguf_is_smaller_and_nearly_the_same_model(
 ):
     import torch
 
-    from srmzoo.export import export_gguf
-    from srmzoo.generation import generate
+    from srmzoo.backends.hf import generate
+    from srmzoo.publish.export import export_gguf
 
     m, prompts = reference
     path = export_gguf(adapter, tmp_path / "q8", quantization="q8_0", base_path=tiny_base_dir)
@@ -145,8 +145,8 @@ def test_tokenizer_tables_are_llama_cpps_own_for_smollm2(f32_export):
 
 
 def test_bad_inputs_are_one_clear_error_each(adapter, tiny_base_dir, tmp_path, isolated_cache, monkeypatch):
-    from srmzoo import export
-    from srmzoo.export import export_gguf
+    from srmzoo.publish import export
+    from srmzoo.publish.export import export_gguf
 
     with pytest.raises(SrmzooError, match="unknown GGUF quantization 'q4_k_m'") as err:
         export_gguf(adapter, tmp_path / "a", quantization="q4_k_m", base_path=tiny_base_dir)

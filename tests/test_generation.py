@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from srmzoo.generation import GenerationStats, generate, greedy_decode
+from srmzoo.backends.hf import GenerationStats, generate, greedy_decode
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

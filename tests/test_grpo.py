@@ -10,10 +10,11 @@ import torch
 import toy_domain  # noqa: F401  (registers "toy-addition")
 from safetensors.torch import load_file
 
+from srmzoo.artifacts import ADAPTER_META_FILE
 from srmzoo.domain import get_reward, register_reward, reward_names
 from srmzoo.errors import SrmzooError
 from srmzoo.recipe import Recipe
-from srmzoo.training import ADAPTER_META_FILE, train
+from srmzoo.train.stages import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import toy_domain  # noqa: E402,F401  (registers "toy-addition")
 
 from srmzoo.errors import SrmzooError  # noqa: E402
-from srmzoo.hub import FILES_MANIFEST, PUBLISHED_FILE, publish, pull  # noqa: E402
+from srmzoo.publish.hub import FILES_MANIFEST, PUBLISHED_FILE, publish, pull  # noqa: E402
 from srmzoo.store import install_run  # noqa: E402
 
 REPO = f"{HUB_USER}/toy-tiny-lora"
@@ -82,7 +82,7 @@ def _logits(model, inputs):
 
 
 def _srmzoo_outputs(adapter_dir: Path, base_dir: Path):
-    from srmzoo.evaluation import load_adapter
+    from srmzoo.artifacts import load_adapter
 
     model, tokenizer, fmt, _ = load_adapter(adapter_dir, base_path=base_dir, device="cpu")
     inputs = _inputs(tokenizer, fmt)
@@ -171,7 +171,7 @@ def test_publish_then_pull_loads_identically_with_srmzoo_and_plain_peft(
     # logs or the output.
     captured = capsys.readouterr()
     assert HUB_TOKEN not in _text_of_every_file(entry, hub_server.root, tmp_path / "hf-cache")
-    assert "not verified" not in caplog.text and "srmzoo.hub" in caplog.text  # every file was listed
+    assert "not verified" not in caplog.text and "srmzoo.publish.hub" in caplog.text  # every file was listed
     assert HUB_TOKEN not in caplog.text + captured.out + captured.err
 
 

@@ -10,7 +10,7 @@ import pytest
 from srmzoo.cli import main
 from srmzoo.domain import domain_names, get_domain
 from srmzoo.errors import SrmzooError
-from srmzoo.manifests import (
+from srmzoo.publish.manifests import (
     SCHEMA,
     build_manifest,
     check_manifest,
@@ -80,7 +80,7 @@ def test_math_splits_are_reported_disjoint():
 
 
 def test_overlap_detects_a_shared_question():
-    from srmzoo.manifests import _overlap
+    from srmzoo.publish.manifests import _overlap
 
     # a split against itself: every question is an exact duplicate, so the check can fail
     examples = get_domain("math").examples("test", 12)

@@ -12,11 +12,13 @@ import torch
 import toy_domain
 from safetensors.torch import load_file
 
+from srmzoo.artifacts import ADAPTER_META_FILE
 from srmzoo.domain import Check, Verdict, get_domain
 from srmzoo.errors import SrmzooError
 from srmzoo.recipe import Recipe
-from srmzoo.rft import KEPT_FILE, SAMPLES_FILE, kept_completions
-from srmzoo.training import ADAPTER_META_FILE, dry_run, train
+from srmzoo.train.estimate import dry_run
+from srmzoo.train.rft import KEPT_FILE, SAMPLES_FILE, kept_completions
+from srmzoo.train.stages import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -31,7 +33,7 @@ def parity_verifier(monkeypatch):
     monkeypatch.setattr(toy_domain.ToyAddition, "check", even_length_check)
     # A random tiny model never ends its turn, so every sample would count as cut off at the budget
     # (that filter is tested in test_kept_completions_...); here only the verifier filters.
-    monkeypatch.setattr("srmzoo.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
+    monkeypatch.setattr("srmzoo.train.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
 
 
 def rft_recipe(tiny_base_dir, *, stages=("sft", "rft"), adapter=None, **rft) -> Recipe:
@@ -149,7 +151,7 @@ def test_reference_fallback_trains_unsolved_problems_on_their_reference_solution
         return Check(Verdict.CORRECT if example.id in solved_ids else Verdict.WRONG, predicted="x")
 
     monkeypatch.setattr(toy_domain.ToyAddition, "check", first_two_only)
-    monkeypatch.setattr("srmzoo.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
+    monkeypatch.setattr("srmzoo.train.rft._cut_off", lambda tokenizer, completion, max_new_tokens: False)
     run = tmp_path / "run"
     recipe = rft_recipe(tiny_base_dir, stages=["rft"], adapter=str(tiny_run / "adapter"), reference_fallback=True)
     result = train(recipe, run, progress=False)

@@ -1,4 +1,4 @@
-"""Test-time scaling curves (srmzoo.scaling) and the gold-free selectors best-of-N uses."""
+"""Test-time scaling curves (srmzoo.eval.scaling) and the gold-free selectors best-of-N uses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from srmzoo.domain import get_domain
 from srmzoo.domains.coding import humaneval_examples
 from srmzoo.domains.coding.benchmarks import public_tests
-from srmzoo.scaling import EXACT_SUBSETS, curve_ks, scaling_curve
+from srmzoo.eval.scaling import EXACT_SUBSETS, curve_ks, scaling_curve
 
 
 def _record(verdicts, answers, scores=None, tokens=None):

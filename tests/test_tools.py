@@ -8,9 +8,9 @@ import re
 import pytest
 import torch
 
+from srmzoo.backends.hf import GenerationStats, generate
 from srmzoo.domain import get_domain
 from srmzoo.errors import SrmzooError
-from srmzoo.generation import GenerationStats, generate
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PROMPT_FILE, PromptFormat
 from srmzoo.recipe import Recipe
 from srmzoo.tools import (
@@ -27,7 +27,7 @@ from srmzoo.tools import (
     sequence_lookup,
     strip_calls,
 )
-from srmzoo.training import tokenize_examples
+from srmzoo.train.sft import tokenize_examples
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -458,7 +458,7 @@ def test_math_direct_trace_refuses_what_it_has_no_template_for():
 
 
 def test_a_trace_style_must_be_the_domains_and_needs_tools(tiny_base_dir, tmp_path):
-    from srmzoo.training import train
+    from srmzoo.train.stages import train
 
     def recipe(**data):
         return Recipe.from_dict({"name": "x", "domain": "healthcare",
@@ -563,7 +563,7 @@ class _ScriptedCaller(ToolCaller):
 def test_forced_tool_tokens_enter_every_sequence_greedy_and_sampled(tiny_base_dir, tokenizer, monkeypatch, sampling):
     from transformers import AutoModelForCausalLM
 
-    import srmzoo.generation as generation
+    import srmzoo.backends.hf as generation
 
     model = AutoModelForCausalLM.from_pretrained(tiny_base_dir).eval()
     monkeypatch.setattr(generation, "ToolCaller", _ScriptedCaller)
@@ -584,9 +584,9 @@ def test_forced_tool_tokens_enter_every_sequence_greedy_and_sampled(tiny_base_di
 def test_run_eval_scores_a_tool_entry_with_and_without_its_tools_on_the_same_items(tiny_run, tmp_path, monkeypatch):
     import shutil
 
-    import srmzoo.generation as generation
-    from srmzoo.cards import render_card
-    from srmzoo.evaluation import run_eval
+    import srmzoo.backends.hf as generation
+    from srmzoo.eval.run import run_eval
+    from srmzoo.publish.cards import render_card
 
     adapter = shutil.copytree(tiny_run / "adapter", tmp_path / "adapter")
     fmt = PromptFormat.load(adapter)

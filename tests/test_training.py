@@ -13,15 +13,12 @@ import torch
 import toy_domain  # noqa: F401  (registers the toy-addition domain)
 from safetensors.torch import load_file
 
+from srmzoo.artifacts import ADAPTER_META_FILE
 from srmzoo.errors import SrmzooError
 from srmzoo.prompting import PromptFormat
 from srmzoo.recipe import Recipe
-from srmzoo.training import (
-    ADAPTER_META_FILE,
-    _completion_only_trainer_class,
-    tokenize_examples,
-    train,
-)
+from srmzoo.train.sft import completion_only_trainer_class, tokenize_examples
+from srmzoo.train.stages import train
 
 HERE = Path(__file__).parent
 
@@ -42,10 +39,10 @@ def lora_state(adapter_dir: Path) -> dict[str, torch.Tensor]:
 
 
 def test_smoke_train_moves_every_lora_parameter_and_no_base_parameter(tiny_base_dir, tmp_path):
-    from srmzoo.training import _load_model_for_training
+    from srmzoo.train.sft import load_model_for_training
 
     recipe = tiny_recipe(tiny_base_dir)
-    model, _, _ = _load_model_for_training(recipe)
+    model, _, _ = load_model_for_training(recipe)
     before_lora = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     before_base = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
     assert before_lora and all("lora_" in n for n in before_lora)
@@ -118,7 +115,7 @@ def test_completion_only_loss_equals_the_stock_loss(tiny_base_dir):
     labels = ids.clone()
     labels[:, :7] = -100
     labels[1, 10:] = -100
-    trainer = _completion_only_trainer_class()(model=model, args=TrainingArguments("/tmp/unused", use_cpu=True,
+    trainer = completion_only_trainer_class()(model=model, args=TrainingArguments("/tmp/unused", use_cpu=True,
                                                                                   report_to=[]))
     ours = trainer.compute_loss(model, {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels})
     stock = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels).loss
@@ -127,11 +124,11 @@ def test_completion_only_loss_equals_the_stock_loss(tiny_base_dir):
 
 def test_qlora_nf4_smoke_train_on_cpu(tiny_base_dir, tmp_path):
     """QLoRA: the base loads 4-bit NF4 with double quantization (bitsandbytes runs on the CPU too)."""
-    from srmzoo.training import _load_model_for_training
+    from srmzoo.train.sft import load_model_for_training
 
     recipe = tiny_recipe(tiny_base_dir, max_steps=2, save_steps=100)
     recipe = Recipe.from_dict({**recipe.to_dict(), "model": {**recipe.to_dict()["model"], "quantize": "nf4"}})
-    model, _, _ = _load_model_for_training(recipe)
+    model, _, _ = load_model_for_training(recipe)
     quantized = [m for m in model.modules() if type(m).__name__ == "Linear4bit"]
     assert quantized and all(m.weight.quant_type == "nf4" for m in quantized)
     assert all(m.weight.quant_state.nested for m in quantized)  # double quantization
@@ -197,8 +194,8 @@ def test_real_smollm2_few_steps_loss_drops_and_plain_peft_loads_the_adapter(real
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from srmzoo.backends.hf import generate
     from srmzoo.bases import resolve_base
-    from srmzoo.generation import generate
 
     losses = [json.loads(x)["loss"] for x in (real_toy_run / "metrics.jsonl").read_text().splitlines()
               if "loss" in json.loads(x)]

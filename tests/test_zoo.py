@@ -184,7 +184,7 @@ def test_reasoner_check_uses_the_domains_verifier(domain, answer, gold, correct)
 
 
 def _evaluate(adapter: Path, tiny_base_dir: Path, out: Path) -> dict:
-    from srmzoo.evaluation import run_eval
+    from srmzoo.eval.run import run_eval
 
     return run_eval(adapter, split="test", n=6, few_shot=1, max_new_tokens=8, batch_size=6,
                     base_path=tiny_base_dir, out_dir=out, progress=False)
@@ -193,7 +193,7 @@ def _evaluate(adapter: Path, tiny_base_dir: Path, out: Path) -> dict:
 def test_card_is_rendered_from_the_runs_artifacts_and_validates(adapter, tiny_base_dir, tmp_path, hub_defaults):
     from huggingface_hub import ModelCard
 
-    from srmzoo.cards import write_card
+    from srmzoo.publish.cards import write_card
 
     results = _evaluate(adapter, tiny_base_dir, adapter / "eval")
     path = write_card(adapter, out_dir=tmp_path / "card", repo="srmzoo-tester/toy")
@@ -216,7 +216,7 @@ def test_card_is_rendered_from_the_runs_artifacts_and_validates(adapter, tiny_ba
 
 
 def test_card_skips_results_of_another_adapter(adapter, tiny_base_dir, tmp_path, caplog):
-    from srmzoo.cards import load_results
+    from srmzoo.publish.cards import load_results
 
     _evaluate(adapter, tiny_base_dir, adapter / "eval")
     data = json.loads((adapter / "eval" / "results_test.json").read_text())
@@ -229,8 +229,8 @@ def test_card_skips_results_of_another_adapter(adapter, tiny_base_dir, tmp_path,
 def test_export_merged_loads_with_plain_transformers_and_agrees(adapter, tiny_base_dir, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from srmzoo.export import export_merged
-    from srmzoo.generation import generate
+    from srmzoo.backends.hf import generate
+    from srmzoo.publish.export import export_merged
 
     out = export_merged(adapter, tmp_path / "merged", base_path=tiny_base_dir)
     standalone = AutoModelForCausalLM.from_pretrained(out).eval()
@@ -279,8 +279,8 @@ def test_real_smollm2_adapter_loads_as_a_reasoner_and_matches_plain_peft(real_to
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from srmzoo.backends.hf import generate
     from srmzoo.bases import resolve_base
-    from srmzoo.generation import generate
 
     adapter_dir = real_toy_run / "adapter"
     m = load(adapter_dir)
@@ -301,7 +301,7 @@ def test_load_an_entry_from_the_hub_at_its_pinned_commit(adapter, tiny_base_dir,
     from conftest_hub import HUB_TOKEN, HUB_USER
 
     from srmzoo import registry
-    from srmzoo.hub import publish
+    from srmzoo.publish.hub import publish
 
     monkeypatch.setattr(registry, "card_dir", lambda entry: tmp_path / "cards" / entry)
     repo = f"{HUB_USER}/math-135m"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 _LAZY = {
     "load": "srmzoo.reasoner",
@@ -23,17 +23,17 @@ _LAZY = {
     "get_base_spec": "srmzoo.bases",
     "BASES": "srmzoo.bases",
     "PromptFormat": "srmzoo.prompting",
-    "generate": "srmzoo.generation",
-    "chat": "srmzoo.generation",
+    "generate": "srmzoo.backends.hf",
+    "chat": "srmzoo.backends.hf",
     "SrmzooError": "srmzoo.errors",
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:
+    from .backends.hf import chat, generate
     from .bases import BASES, get_base_spec, load_base, resolve_base
     from .errors import SrmzooError
-    from .generation import chat, generate
     from .prompting import PromptFormat
     from .reasoner import Reasoner, Solution, load
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .artifacts import RECIPE_FILE, is_adapter_dir
 from .errors import SrmzooError
-from .export import GGUF_QUANTIZATIONS
+from .publish.export import GGUF_QUANTIZATIONS
 
 log = logging.getLogger("srmzoo")
 
@@ -46,8 +47,8 @@ def cmd_bases(args: argparse.Namespace) -> int:
 
 @command
 def cmd_chat(args: argparse.Namespace) -> int:
+    from .backends.hf import GenerationStats, chat
     from .bases import load_base
-    from .generation import GenerationStats, chat
 
     started = time.perf_counter()
     base = load_base(args.base, dtype=args.dtype, quantize=args.quantize, path=args.path)
@@ -65,13 +66,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(find_recipe(args.recipe), args.overrides)
     if args.dry_run:
-        from .training import dry_run
+        from .train.estimate import dry_run
 
         report = dry_run(recipe, max_steps=args.max_steps)
         print(json.dumps(report, indent=2))
         return 0
     from .store import install_run
-    from .training import train
+    from .train.stages import train
 
     run_dir = Path(args.run_dir or Path("runs") / recipe.name)
     result = train(recipe, run_dir, resume=args.resume, max_steps=args.max_steps, progress=not args.quiet)
@@ -97,12 +98,13 @@ def _is_main_process() -> bool:
 
 @command
 def cmd_eval(args: argparse.Namespace) -> int:
-    from . import evaluation
+    from .artifacts import eval_config_for
+    from .eval.run import run_eval
     from .store import find_adapter
 
-    cfg = evaluation.eval_config_for(find_adapter(args.target))
+    cfg = eval_config_for(find_adapter(args.target))
     for split in args.split or cfg.splits:
-        evaluation.run_eval(
+        run_eval(
             args.target,
             split=split,
             n=args.n if args.n is not None else cfg.n,
@@ -129,7 +131,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 @command
 def cmd_data(args: argparse.Namespace) -> int:
     """``data manifest``: write an entry's data manifest; ``data check``: regenerate and compare (exit 1 on a difference)."""
-    from . import manifests
+    from .publish import manifests
 
     if args.action == "manifest":
         started = time.perf_counter()
@@ -157,7 +159,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 @command
 def cmd_publish(args: argparse.Namespace) -> int:
     """Upload an adapter to a Hub repo; the token comes from HF_TOKEN or `hf auth login`, never the command line."""
-    from .hub import publish
+    from .publish.hub import publish
 
     result = publish(args.target, args.repo, private=args.private, revision=args.revision, endpoint=args.endpoint)
     print(f"published {args.target}\nrepo:   {result.repo}\nbranch: {result.revision}\n"
@@ -172,7 +174,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 @command
 def cmd_pull(args: argparse.Namespace) -> int:
     """Download a published adapter, verify every file, print the local directory (for scripts)."""
-    from .hub import pull
+    from .publish.hub import pull
 
     print(pull(args.repo, args.revision, endpoint=args.endpoint, cache_dir=args.cache_dir))
     return 0
@@ -185,8 +187,8 @@ def _trained_with(store: Path, recipe: Any) -> bool:
     """Whether the store's adapter was trained with exactly this recipe (its resolved recipe.yaml)."""
     import yaml
 
-    path = store / "recipe.yaml"
-    if not (store / "adapter_config.json").is_file() or not path.is_file():
+    path = store / RECIPE_FILE
+    if not is_adapter_dir(store) or not path.is_file():
         return False
     stored = yaml.safe_load(path.read_text()) or {}
     return {k: v for k, v in stored.items() if k != "source"} == recipe.to_dict()
@@ -198,10 +200,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import dataclasses
     import shutil
 
-    from .evaluation import run_eval
+    from .eval.run import run_eval
     from .recipe import find_recipe, load_recipe
     from .store import install_run, store_dir
-    from .training import train
+    from .train.stages import train
 
     recipe = load_recipe(find_recipe(args.entry), QUICK_OVERRIDES if args.quick else [])
     if args.quick:  # a short run never replaces the real entry in the store
@@ -282,7 +284,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 @command
 def cmd_card(args: argparse.Namespace) -> int:
-    from .cards import write_card
+    from .publish.cards import write_card
 
     path = write_card(args.entry, out_dir=args.out_dir, repo=args.repo)
     print(f"wrote {path} (and the artifacts it renders, beside it)")
@@ -291,7 +293,7 @@ def cmd_card(args: argparse.Namespace) -> int:
 
 @command
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_gguf, export_merged
+    from .publish.export import export_gguf, export_merged
 
     if args.format == "gguf":
         path = export_gguf(

@@ -196,7 +196,7 @@ class Domain(abc.ABC):
         benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split NAME``
             scores like a split: name -> one line on what it is and where it comes from.
         answer_cue: the text that makes a model state its final answer now (budget forcing,
-            :mod:`srmzoo.budget`), opening the domain's answer format; None where answers are not short
+            :mod:`srmzoo.eval.budget`), opening the domain's answer format; None where answers are not short
             (code).
         tool_traces: one line on how :meth:`tool_solution` writes the calls of tool-using traces (manifests).
         trace_styles: other styles of tool-using traces a recipe may pick (``data.traces``): name -> one line

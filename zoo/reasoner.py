@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .artifacts import is_adapter_dir
 from .domain import Check, Domain, Example, get_domain, vote_keys
 from .errors import SrmzooError
+from .eval.scaling import best_of_n
 from .prompting import PromptFormat
-from .scaling import best_of_n
 
 __all__ = ["Reasoner", "Solution", "load"]
 
@@ -69,7 +70,7 @@ class Reasoner:
         meta: the adapter's ``srmzoo_adapter.json`` (entry, base identity, LoRA, training).
         source: where it was loaded from (``path``, ``store`` or ``hub``) and its location/revision.
         backend: None for torch generation, else the generator that completes prompts instead
-            (:class:`srmzoo.llama_backend.LlamaCppGenerator` for ``load(..., backend="llama.cpp")``).
+            (:class:`srmzoo.backends.llamacpp.LlamaCppGenerator` for ``load(..., backend="llama.cpp")``).
     """
 
     name: str
@@ -112,7 +113,7 @@ class Reasoner:
         """Completions for one or many problems (greedy by default): per problem, a list of
         ``num_return_sequences`` completions. An entry trained with tools (``prompt_format.tools``) has its
         tool calls answered unless ``tools=False``."""
-        from .generation import generate
+        from .backends.hf import generate
 
         if isinstance(problems, str):
             problems = [problems]
@@ -160,7 +161,7 @@ class Reasoner:
         ``<<70 - 56>> = 14``: the reasoner wrote ``14``) unless ``tools=False``.
 
         With a reasoning ``budget`` (tokens), the reasoning stops there and a completion that has not
-        answered yet is made to (budget forcing, :mod:`srmzoo.budget`: the domain's answer cue, then a few
+        answered yet is made to (budget forcing, :mod:`srmzoo.eval.budget`: the domain's answer cue, then a few
         greedy tokens).
 
         Args:
@@ -172,7 +173,7 @@ class Reasoner:
         example = problem if isinstance(problem, Example) else None
         question = example.question if example is not None else str(problem)
         if budget is not None:
-            from .budget import check_budgets
+            from .eval.budget import check_budgets
 
             check_budgets([budget], budget, self.domain.answer_cue, self.domain.name)
             max_new_tokens = budget
@@ -198,7 +199,7 @@ class Reasoner:
 
     def _force_unanswered(self, question: str, outs: list[str]) -> list[str]:
         """Completions that stopped without an answer (out of budget), continued with the answer cue."""
-        from .budget import force_answers
+        from .eval.budget import force_answers
 
         pending = [i for i, o in enumerate(outs) if self.domain.extract_answer(o) is None]
         forced, _ = force_answers(self.model, self.tokenizer, [self.prompt(question)] * len(pending),
@@ -247,7 +248,7 @@ def _adapter_location(
         return find_adapter(path), {"kind": "path", "location": str(path)}
     known = entries()
     entry = known.get(text)
-    if revision is None and (store_dir() / text / "adapter_config.json").is_file():
+    if revision is None and is_adapter_dir(store_dir() / text):
         return store_dir() / text, {"kind": "store", "location": str(store_dir() / text)}
     repo = None
     if entry is not None and entry.hub_revision is not None:
@@ -255,7 +256,7 @@ def _adapter_location(
     elif entry is None and text.count("/") == 1 and not text.startswith((".", "/", "~")):
         repo = text  # an org/name Hub repo id
     if repo is not None:
-        from .hub import pull
+        from .publish.hub import pull
 
         local = pull(repo, revision, token=token, endpoint=endpoint, cache_dir=cache_dir)
         return local, {"kind": "hub", "repo": repo, "revision": revision, "location": str(local)}
@@ -302,7 +303,7 @@ def load(
         base_path: load the base from this local directory instead of its recorded origin.
         token, endpoint, cache_dir: Hub access (default: huggingface_hub's usual token, endpoint, cache).
         backend: ``"torch"`` (default) or ``"llama.cpp"``: generate with llama.cpp on the entry's GGUF
-            export (made once and cached; :mod:`srmzoo.llama_backend`), several times faster at batch 1
+            export (made once and cached; :mod:`srmzoo.backends.llamacpp`), several times faster at batch 1
             on a CPU. Needs llama-cpp-python (``pip install -e ".[llama]"``).
         gguf_quantization: the export's weights for the llama.cpp backend: ``f16`` (default), ``q8_0``
             (smaller, faster, a little less exact) or ``f32``.
@@ -311,14 +312,14 @@ def load(
         SrmzooError: an unknown name (with the closest names), an entry that is neither trained here nor
             published (saying how to train it), a corrupted adapter or download, or a base mismatch.
     """
-    from .evaluation import load_adapter
+    from .artifacts import load_adapter
 
     if backend not in ("torch", "llama.cpp"):
         raise SrmzooError(f"unknown backend {backend!r}", hint="use 'torch' (default) or 'llama.cpp'")
     if backend == "llama.cpp":
-        from .llama_backend import _import_llama_cpp
+        from .backends.llamacpp import import_llama_cpp
 
-        _import_llama_cpp()  # a missing package fails now, not after the model loads
+        import_llama_cpp()  # a missing package fails now, not after the model loads
     adapter_dir, source = _adapter_location(name, revision, token=token, endpoint=endpoint, cache_dir=cache_dir)
     model, tokenizer, fmt, meta = load_adapter(
         adapter_dir,
@@ -338,7 +339,8 @@ def load(
         source=source,
     )
     if backend == "llama.cpp":
-        from .llama_backend import LlamaCppGenerator, gguf_for
+        from .backends.llamacpp import LlamaCppGenerator
+        from .publish.export import gguf_for
 
         reasoner.backend = LlamaCppGenerator(gguf_for(adapter_dir, gguf_quantization, base_path=base_path), tokenizer)
     if reasoner.disclaimer:

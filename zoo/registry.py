@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .artifacts import is_adapter_dir
 from .errors import SrmzooError, UnknownNameError
 from .recipe import Recipe, load_recipe, recipe_paths
 
@@ -76,7 +77,7 @@ class ZooEntry:
         from .store import store_dir
 
         path = store_dir() / self.name
-        return path if (path / "adapter_config.json").is_file() else None
+        return path if is_adapter_dir(path) else None
 
     def results(self, split: str = "test") -> dict[str, Any] | None:
         """The committed evaluation of ``split`` (``model_cards/<entry>/results_<split>.json``), if any."""
@@ -166,11 +167,11 @@ def get_entry(name: str) -> ZooEntry:
 
 
 def record_published(target: str | Path, result: Any) -> Path:
-    """Pin a publish (a :class:`srmzoo.hub.PublishResult`) as the entry's Hub coordinates in
+    """Pin a publish (a :class:`srmzoo.publish.hub.PublishResult`) as the entry's Hub coordinates in
     ``model_cards/<entry>/hub.json``; returns that path."""
     import datetime as dt
 
-    from .evaluation import read_adapter_meta
+    from .artifacts import read_adapter_meta
     from .store import find_adapter
 
     adapter_dir = find_adapter(target)

@@ -95,7 +95,7 @@ def reproduce(
         SrmzooError: an unknown entry, no committed results, or results evaluated on different items than
             the current generators produce (the data changed: re-evaluate and re-render the card).
     """
-    from .evaluation import run_eval
+    from .eval.run import run_eval
     from .registry import card_dir, get_entry
 
     zoo_entry = get_entry(entry)
@@ -111,7 +111,7 @@ def reproduce(
         )
     target: str | Path = entry
     if train:
-        from .training import train as run_training
+        from .train.stages import train as run_training
 
         run = Path(run_dir) / entry  # the local store's copy is left as it is
         run_training(zoo_entry.recipe, run, progress=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .artifacts import RUN_FILES, is_adapter_dir
 from .bases import atomic_directory, cache_dir
 from .errors import SrmzooError
 
-__all__ = ["RUN_FILES", "find_adapter", "install_run", "store_dir"]
+__all__ = ["find_adapter", "install_run", "store_dir"]
 
-RUN_FILES = ("recipe.yaml", "metrics.jsonl", "loss_curve.png", "train_summary.json", "stages_summary.json",
-             "rft_summary.json", "grpo_summary.json", "reward_curve.png")
 
 
 def store_dir() -> Path:
@@ -30,7 +29,7 @@ def install_run(run_dir: str | Path, entry: str, adapter: str | Path | None = No
     elsewhere) and records into the store, replacing an older copy atomically."""
     run_dir = Path(run_dir)
     adapter = Path(adapter) if adapter is not None else run_dir / "adapter"
-    if not (adapter / "adapter_config.json").is_file():
+    if not is_adapter_dir(adapter):
         raise SrmzooError(f"no finished adapter in {run_dir}", hint="train it first: srmzoo train RECIPE")
     target = store_dir() / entry
     old = target.with_name(f".{entry}.old")
@@ -54,12 +53,12 @@ def find_adapter(name_or_path: str | Path) -> Path:
         SrmzooError: when neither exists, saying how to obtain it.
     """
     path = Path(name_or_path).expanduser()
-    if (path / "adapter_config.json").is_file():
+    if is_adapter_dir(path):
         return path
-    if (path / "adapter" / "adapter_config.json").is_file():  # a run directory
+    if is_adapter_dir(path / "adapter"):  # a run directory
         return path / "adapter"
     stored = store_dir() / str(name_or_path)
-    if (stored / "adapter_config.json").is_file():
+    if is_adapter_dir(stored):
         return stored
     raise SrmzooError(
         f"no adapter for {str(name_or_path)!r}: not a path with adapter_config.json, nor in the local store {store_dir()}",

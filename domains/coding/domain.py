@@ -13,7 +13,7 @@ from .answer_format import CODE_BLOCK
 from .benchmarks import humaneval_examples, load_mbpp, public_tests
 from .splits import FAMILIES, generate_examples
 from .tool_traces import tool_solution
-from .verification import check_completions
+from .verify import check_completions
 
 __all__ = ["EXTERNAL_FAMILIES", "SYSTEM_PROMPT", "CodingDomain"]
 
@@ -151,7 +151,7 @@ class CodingDomain(Domain):
         return super().answer_completion(answer)
 
     def check(self, completion: Any, example: Example) -> Check:
-        """Verify one completion (see :mod:`.verification` for the verdict policy)."""
+        """Verify one completion (see :mod:`.verify` for the verdict policy)."""
         return check_completions([completion_text(completion)], [example])[0]
 
     def check_batch(self, completions: Sequence[str], examples: Sequence[Example]) -> list[Check]:

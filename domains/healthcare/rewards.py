@@ -13,8 +13,8 @@ from typing import Any
 
 from srmzoo.domain import completion_text, get_domain, last_boxed
 
-from .answer_checking import boxed_tail_is_clean, parse_number
-from .medical_qa import extract_choice
+from .benchmarks import extract_choice
+from .verify import boxed_tail_is_clean, parse_number
 
 __all__ = ["healthcare_correct", "healthcare_format"]
 

@@ -9,7 +9,7 @@ Families (:mod:`.splits` documents how train, test and ood are kept apart):
 * ``word_problem``: shopping, travel, sharing, ages and rates, 2-4 steps (ood: 4-5 steps).
 
 Every solution is a few short lines of arithmetic ending in ``The answer is \boxed{...}.``; the verifier
-(:mod:`.answer_check`) compares the last boxed answer with the gold through math-verify. GSM8K and
+(:mod:`.verify`) compares the last boxed answer with the gold through math-verify. GSM8K and
 MATH-500 load as Example rows for evaluation only (:mod:`.hub`).
 
 >>> from srmzoo.domain import get_domain
@@ -29,8 +29,8 @@ Usage::
 # second name (e.g. ``domains.math`` from a checkout) registers the very same objects again (a no-op)
 # rather than copies the reward registry rejects.
 from srmzoo.domain import register_domain, register_reward
+from srmzoo.domains.math.benchmarks import BENCHMARKS, load_benchmark
 from srmzoo.domains.math.domain import SYSTEM_PROMPT, MathDomain
-from srmzoo.domains.math.hub import BENCHMARKS, load_benchmark
 from srmzoo.domains.math.rewards import math_correct, math_format
 
 __all__ = ["BENCHMARKS", "SYSTEM_PROMPT", "MathDomain", "load_benchmark", "math_correct", "math_format"]

@@ -7,9 +7,9 @@ from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
-from .answer_check import check_answer
 from .splits import FAMILIES, generate_examples
 from .tool_traces import DIRECT_FAMILIES, direct_solution
+from .verify import check_answer
 
 __all__ = ["SYSTEM_PROMPT", "MathDomain"]
 
@@ -84,5 +84,5 @@ class MathDomain(Domain):
         return last_boxed(completion_text(completion))
 
     def check(self, completion: Any, example: Example) -> Check:
-        """Verify the completion's last boxed answer against the example (see :mod:`.answer_check`)."""
+        """Verify the completion's last boxed answer against the example (see :mod:`.verify`)."""
         return check_answer(completion_text(completion), example.answer, example.meta)

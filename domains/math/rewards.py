@@ -11,8 +11,8 @@ from typing import Any
 
 from srmzoo.domain import completion_text
 
-from .answer_check import ends_with_one_boxed_answer
 from .domain import MathDomain
+from .verify import ends_with_one_boxed_answer
 
 __all__ = ["math_correct", "math_format"]
 

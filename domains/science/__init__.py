@@ -13,8 +13,8 @@ Families:
 
 Train and test never share a molecule scaffold or a sequence; ood has unseen scaffolds from another data
 file, longer sequences and unseen question templates. Every solution is a short trace ending in
-``\boxed{...}``; :mod:`.verifiers` compares formulas by element counts, molecules by canonical SMILES,
-numbers with a tolerance, sequences ignoring case. GPQA loads as lettered multiple choice (:mod:`.gpqa`).
+``\boxed{...}``; :mod:`.verify` compares formulas by element counts, molecules by canonical SMILES,
+numbers with a tolerance, sequences ignoring case. GPQA loads as lettered multiple choice (:mod:`.benchmarks`).
 
 >>> from srmzoo.domain import get_domain
 >>> science = get_domain("science")
@@ -32,8 +32,8 @@ Usage::
 # Registered through the installed names (srmzoo.domains.science.*), so importing this package under a
 # second name registers the very same objects again (a no-op) rather than copies the registry rejects.
 from srmzoo.domain import register_domain, register_reward
+from srmzoo.domains.science.benchmarks import GPQA_CONFIGS, load_gpqa
 from srmzoo.domains.science.domain import SYSTEM_PROMPT, ScienceDomain
-from srmzoo.domains.science.gpqa import GPQA_CONFIGS, load_gpqa
 from srmzoo.domains.science.rewards import science_correct, science_format
 
 __all__ = ["GPQA_CONFIGS", "SYSTEM_PROMPT", "ScienceDomain", "load_gpqa", "science_correct", "science_format"]

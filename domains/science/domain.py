@@ -10,7 +10,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from . import biology, chemistry
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
-from .verifiers import ANSWER_KINDS, answer_parses, judge, vote_key
+from .verify import ANSWER_KINDS, answer_parses, judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
 
@@ -129,9 +129,9 @@ class ScienceDomain(Domain):
         return last_boxed(completion_text(completion))
 
     def vote_key(self, answer: str, example: Example) -> str:
-        """Equivalent answers vote together (see :func:`.verifiers.vote_key`)."""
+        """Equivalent answers vote together (see :func:`.verify.vote_key`)."""
         return vote_key(answer, example.meta)
 
     def check(self, completion: Any, example: Example) -> Check:
-        """Verify the completion's last boxed answer by the example's answer kind (see :mod:`.verifiers`)."""
+        """Verify the completion's last boxed answer by the example's answer kind (see :mod:`.verify`)."""
         return judge(completion, example)

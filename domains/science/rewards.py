@@ -15,7 +15,7 @@ from typing import Any
 from srmzoo.domain import completion_text
 
 from .domain import ScienceDomain
-from .verifiers import answer_parses
+from .verify import answer_parses
 
 __all__ = ["ends_with_one_boxed_answer", "science_correct", "science_format"]
 

@@ -25,17 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .domain import get_domain, get_reward
-from .errors import SrmzooError, UnknownNameError
-from .recipe import Recipe
+from ..artifacts import GRPO_SUMMARY_FILE, REWARD_CURVE_FILE, finished_stage, write_json
+from ..domain import get_domain, get_reward
+from ..errors import SrmzooError, UnknownNameError
+from ..recipe import Recipe
 
 __all__ = ["GrpoResult", "plot_reward_curve", "run_grpo"]
 
 log = logging.getLogger(__name__)
 
 GRPO_DIR = "grpo"
-REWARD_CURVE_FILE = "reward_curve.png"
-GRPO_SUMMARY_FILE = "grpo_summary.json"
 
 
 @dataclass
@@ -105,15 +104,9 @@ def run_grpo(
     import torch
     from trl import GRPOConfig, GRPOTrainer
 
-    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter
-    from .training import (
-        _hardware,
-        _make_metrics_callback,
-        continue_training,
-        save_adapter,
-        stage_history,
-        use_bf16,
-    )
+    from ..artifacts import load_adapter, save_adapter, stage_history
+    from ..hardware import describe_hardware, use_bf16
+    from .sft import continue_training, metrics_callback
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise SrmzooError("the grpo stage runs in one process here", hint="run it without torchrun/accelerate launch")
@@ -121,14 +114,11 @@ def run_grpo(
     run_dir = Path(run_dir)
     grpo_dir = run_dir / GRPO_DIR
     adapter_dir = grpo_dir / "adapter"
-    if (grpo_dir / GRPO_SUMMARY_FILE).is_file() and (adapter_dir / ADAPTER_WEIGHTS_FILE).is_file():
-        log.info("grpo stage already finished in %s", grpo_dir)
-        return GrpoResult(adapter_dir, json.loads((grpo_dir / GRPO_SUMMARY_FILE).read_text()))
+    done = finished_stage(grpo_dir, GRPO_SUMMARY_FILE, adapter_dir, resume=resume, stage="grpo stage")
+    if done is not None:
+        return GrpoResult(adapter_dir, done)
     checkpoints = grpo_dir / "checkpoints"
     has_checkpoint = any(checkpoints.glob("checkpoint-*"))
-    if grpo_dir.exists() and any(grpo_dir.iterdir()) and not resume:
-        raise SrmzooError(f"{grpo_dir} holds an unfinished grpo stage",
-                          hint="pass --resume to continue it, or --run-dir to start a new run")
     grpo_dir.mkdir(parents=True, exist_ok=True)
     rewards = reward_functions(cfg.rewards)
     started = time.perf_counter()
@@ -177,7 +167,7 @@ def run_grpo(
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[_make_metrics_callback(grpo_dir)],
+        callbacks=[metrics_callback(grpo_dir)],
     )
     output = trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
     seconds = time.perf_counter() - started
@@ -197,15 +187,15 @@ def run_grpo(
         "reward_last_steps": _mean([r["reward"] for r in logs[-5:]]),
         "mean_completion_tokens": _mean([r.get("completions/mean_length") for r in logs]),
         "seconds": round(seconds, 1),
-        "hardware": _hardware(),
+        "hardware": describe_hardware(),
     }
     stages = stage_history(start_adapter, summary)
     save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
                  summary={**{k: summary[k] for k in ("steps", "train_loss", "seconds")}, "stages": stages})
-    (grpo_dir / GRPO_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(grpo_dir / GRPO_SUMMARY_FILE, summary)
     curve = plot_reward_curve(grpo_dir)
     # beside the run's other records, so the store and the model card pick them up
-    (run_dir / GRPO_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(run_dir / GRPO_SUMMARY_FILE, summary)
     if curve is not None:
         (run_dir / REWARD_CURVE_FILE).write_bytes(curve.read_bytes())
     return GrpoResult(adapter_dir, summary)

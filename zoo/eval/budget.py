@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import SrmzooError
+from ..errors import SrmzooError
 
 __all__ = ["DEFAULT_ANSWER_TOKENS", "budget_curve", "check_budgets", "force_answers", "write_budget_plot"]
 
@@ -62,7 +62,7 @@ def force_answers(
     """Append ``cue`` to each (cut) reasoning and let the model write its answer, greedily, in at most
     ``answer_tokens`` tokens, stopping at the answer's closing brace. Returns the forced completions
     (prefix + cue + answer) and the answer tokens each used."""
-    from .generation import generate
+    from ..backends.hf import generate
 
     if not prompts:
         return [], []

@@ -29,10 +29,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .domain import Domain, Example, Verdict, get_domain
-from .errors import SrmzooError
-from .prompting import PromptFormat
-from .recipe import Recipe
+from ..artifacts import RFT_SUMMARY_FILE, TRAIN_SUMMARY_FILE, finished_stage, write_json
+from ..domain import Domain, Example, Verdict, get_domain
+from ..errors import SrmzooError
+from ..prompting import PromptFormat
+from ..recipe import Recipe
 
 __all__ = ["RftResult", "kept_completions", "run_rft", "sample_and_verify"]
 
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 ROUND_SUMMARY = "summary.json"
 SAMPLES_FILE = "samples.jsonl"
 KEPT_FILE = "kept.jsonl"
-RFT_SUMMARY_FILE = "rft_summary.json"
 
 
 @dataclass
@@ -123,8 +123,8 @@ def sample_and_verify(
     import torch
     from tqdm.auto import tqdm
 
-    from .evaluation import _end_of_answer, _verify
-    from .generation import GenerationStats, generate
+    from ..backends.hf import GenerationStats, generate
+    from ..eval.harness import end_of_answer, verify_completion
 
     per_batch = max(1, batch_size // samples)
     chunk = per_batch * 4  # problems per saved chunk, each sampled under its own seed
@@ -157,8 +157,8 @@ def sample_and_verify(
             )
             with out_path.open("a") as f:
                 for ex, completions in zip(batch, outputs, strict=True):
-                    completions = [_end_of_answer(c, prompt_format) for c in completions]
-                    verdicts = [_verify(domain, c, ex)[0].value for c in completions]
+                    completions = [end_of_answer(c, prompt_format) for c in completions]
+                    verdicts = [verify_completion(domain, c, ex)[0].value for c in completions]
                     truncated = [_cut_off(tokenizer, c, max_new_tokens) for c in completions]
                     rec = {"id": ex.id, "family": ex.family, "completions": completions, "verdicts": verdicts,
                            "truncated": truncated}
@@ -237,17 +237,20 @@ def run_rft(
     """
     from transformers import DataCollatorForSeq2Seq, set_seed
 
-    from .evaluation import ADAPTER_WEIGHTS_FILE, load_adapter, merge_for_generation
-    from .training import (
-        _completion_only_trainer_class,
-        _make_metrics_callback,
-        _rows_to_dataset,
-        _training_args,
-        continue_training,
-        plot_loss_curve,
+    from ..artifacts import (
+        load_adapter,
+        merge_for_generation,
         save_adapter,
         stage_history,
+    )
+    from .sft import (
+        completion_only_trainer_class,
+        continue_training,
+        metrics_callback,
+        plot_loss_curve,
+        rows_to_dataset,
         tokenize_examples,
+        training_args,
     )
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -261,14 +264,11 @@ def run_rft(
     for round_no in range(1, cfg.rounds + 1):
         round_dir = run_dir / "rft" / f"round-{round_no}"
         adapter_dir = round_dir / "adapter"
-        if (round_dir / ROUND_SUMMARY).is_file() and (adapter_dir / ADAPTER_WEIGHTS_FILE).is_file():
-            log.info("rft round %d already finished in %s", round_no, round_dir)
-            rounds.append(json.loads((round_dir / ROUND_SUMMARY).read_text()))
+        done = finished_stage(round_dir, ROUND_SUMMARY, adapter_dir, resume=resume, stage=f"rft round {round_no}")
+        if done is not None:
+            rounds.append(done)
             current = adapter_dir
             continue
-        if round_dir.exists() and any(round_dir.iterdir()) and not resume:
-            raise SrmzooError(f"{round_dir} holds an unfinished rft round",
-                              hint="pass --resume to continue it, or --run-dir to start a new run")
         round_dir.mkdir(parents=True, exist_ok=True)
         round_started = time.perf_counter()
         set_seed(cfg.seed + round_no)
@@ -308,14 +308,14 @@ def run_rft(
         rows, dropped = rows + ref_rows, dropped + ref_dropped
         continue_training(model, tokenizer, fmt)
         round_recipe = _round_recipe(recipe)
-        trainer = _completion_only_trainer_class()(
+        trainer = completion_only_trainer_class()(
             model=model,
-            args=_training_args(round_recipe, round_dir, max_steps, progress),
-            train_dataset=_rows_to_dataset(rows),
+            args=training_args(round_recipe, round_dir, max_steps, progress),
+            train_dataset=rows_to_dataset(rows),
             data_collator=DataCollatorForSeq2Seq(tokenizer, padding="longest", pad_to_multiple_of=8,
                                                  label_pad_token_id=-100),
             processing_class=tokenizer,
-            callbacks=[_make_metrics_callback(round_dir)],
+            callbacks=[metrics_callback(round_dir)],
         )
         has_checkpoint = any((round_dir / "checkpoints").glob("checkpoint-*"))
         output = trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
@@ -332,9 +332,9 @@ def run_rft(
         stages = stage_history(current, {"stage": "rft", **summary})
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
                      summary={**summary["train"], "seconds": summary["seconds"], "stages": stages})
-        (round_dir / ROUND_SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(round_dir / ROUND_SUMMARY, summary)
         curve = plot_loss_curve(round_dir)
-        if curve is not None and not (run_dir / "train_summary.json").is_file():
+        if curve is not None and not (run_dir / TRAIN_SUMMARY_FILE).is_file():
             (run_dir / "loss_curve.png").write_bytes(curve.read_bytes())  # no SFT stage here: the card's curve
         rounds.append(summary)
         current = adapter_dir

@@ -20,11 +20,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .domain import get_domain
-from .errors import SrmzooError
-from .evaluation import ADAPTER_WEIGHTS_FILE, _sha256_file, read_adapter_meta
-from .prompting import PromptFormat
-from .registry import card_dir
+from ..artifacts import ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
+from ..domain import get_domain
+from ..errors import SrmzooError
+from ..prompting import PromptFormat
+from ..registry import card_dir
 
 __all__ = ["CARD_ARTIFACTS", "load_results", "render_card", "write_card"]
 
@@ -66,7 +66,7 @@ def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict
     of another adapter are skipped with a warning, so a card never shows figures it did not earn.
     """
     meta = read_adapter_meta(adapter_dir)
-    weights = _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    weights = sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
     entry = meta.get("entry") or adapter_dir.name
     folders = search if search is not None else [adapter_dir / "eval", card_dir(entry)]
     found: dict[str, dict[str, Any]] = {}
@@ -197,7 +197,7 @@ def family_means_table(reports: list[dict[str, Any]], groups: dict[str, tuple[st
 
 
 def _scaling_table(results: dict[str, Any]) -> str:
-    """Test-time scaling (see :mod:`srmzoo.scaling`): majority vote and pass@k at each k, with tokens spent,
+    """Test-time scaling (see :mod:`srmzoo.eval.scaling`): majority vote and pass@k at each k, with tokens spent,
     and the plot written beside the results; empty for a greedy evaluation."""
     curves = results.get("scaling") or {}
     if not curves:
@@ -222,7 +222,7 @@ def _scaling_table(results: dict[str, Any]) -> str:
 
 
 def _budget_table(results: dict[str, Any]) -> str:
-    """Reasoning budgets (see :mod:`srmzoo.budget`): accuracy at each budget with budget forcing and with the
+    """Reasoning budgets (see :mod:`srmzoo.eval.budget`): accuracy at each budget with budget forcing and with the
     reasoning merely cut, with tokens spent, and the plot; empty when the evaluation had no budgets."""
     rows = [r for r in results.get("reports", []) if r.get("budget")]
     if not rows:
@@ -285,7 +285,7 @@ def _training_section(training: dict[str, Any]) -> str:
 def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, dict[str, Any]], *, entry: str):
     from huggingface_hub import EvalResult, ModelCardData
 
-    from .bases import get_base_spec
+    from ..bases import get_base_spec
 
     spec = get_base_spec(meta["base"]["name"])
     domain = get_domain(meta["domain"])
@@ -438,8 +438,8 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
     import yaml
     from jinja2 import Environment, StrictUndefined
 
-    from . import __version__
-    from .bases import get_base_spec
+    from ..bases import get_base_spec
+    from ..version import __version__
 
     adapter_dir = Path(adapter_dir)
     meta = read_adapter_meta(adapter_dir)
@@ -489,7 +489,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
 
 def _recipe_path(entry: str) -> str:
     """The shipped recipe that reproduces ``entry``, as a path relative to the repo (else the name)."""
-    from .recipe import recipe_paths
+    from ..recipe import recipe_paths
 
     for path in recipe_paths():
         if path.stem == entry:
@@ -503,7 +503,7 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
     Copies the evaluation results of this adapter (``results_<split>.json``), the training summary, loss
     curve and recipe, then renders the card from those copies. Returns the card's path.
     """
-    from .store import find_adapter
+    from ..store import find_adapter
 
     adapter_dir = find_adapter(target)
     meta = read_adapter_meta(adapter_dir)

@@ -1,6 +1,6 @@
 """Generation through llama.cpp on an entry's GGUF export: the reasoner's fast path on a CPU at batch 1.
 
-``srmzoo.load(entry, backend="llama.cpp")`` exports the merged entry once (:func:`srmzoo.export.export_gguf`,
+``srmzoo.load(entry, backend="llama.cpp")`` exports the merged entry once (:func:`srmzoo.publish.export.gguf_for`,
 cached under ``$SRMZOO_CACHE/gguf/<entry>-<adapter sha>-<quantization>/``) and generates with
 llama-cpp-python (``pip install -e ".[llama]"``; it builds llama.cpp from source). A 135M model in fp32
 torch is memory-bound at batch 1 on a small CPU; llama.cpp reads half (f16) or a quarter (q8_0) of the
@@ -13,21 +13,20 @@ tokens are fed to llama.cpp (which keeps the evaluated prefix) before sampling g
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import SrmzooError
-from .tools import ToolCaller
+from ..errors import SrmzooError
+from ..tools import ToolCaller
 
-__all__ = ["LlamaCppGenerator", "gguf_for"]
+__all__ = ["LlamaCppGenerator", "import_llama_cpp"]
 
 log = logging.getLogger(__name__)
 
 
-def _import_llama_cpp():
+def import_llama_cpp():
     try:
         import llama_cpp
     except ImportError:
@@ -35,30 +34,6 @@ def _import_llama_cpp():
                           hint='pip install -e ".[llama]" (it builds llama.cpp from source: cmake and a C++ '
                           "compiler), or use the default torch backend") from None
     return llama_cpp
-
-
-def gguf_for(adapter_dir: Path, quantization: str = "f16", *, base_path: Any = None) -> Path:
-    """The entry's GGUF export, written once into srmzoo's cache and reused while the adapter is unchanged."""
-    from .bases import cache_dir
-    from .evaluation import ADAPTER_WEIGHTS_FILE, _sha256_file, read_adapter_meta
-    from .export import export_gguf
-
-    meta = read_adapter_meta(adapter_dir)
-    sha = _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
-    name = meta.get("entry") or adapter_dir.name
-    out = cache_dir() / "gguf" / f"{name}-{sha[:12]}-{quantization}"
-    record = out / "srmzoo_export.json"
-    if record.is_file():
-        done = json.loads(record.read_text())
-        path = out / done["file"]
-        if path.is_file() and _sha256_file(path) == done["sha256"]:
-            return path
-    if out.is_dir() and any(out.iterdir()):  # an interrupted or altered export: start it over
-        log.warning("the cached GGUF export in %s is incomplete or changed; exporting again", out)
-        for leftover in out.iterdir():
-            leftover.unlink()
-    log.info("exporting %s to GGUF (%s) for llama.cpp, once: %s", name, quantization, out)
-    return export_gguf(adapter_dir, out, quantization=quantization, device="cpu", base_path=base_path)
 
 
 class LlamaCppGenerator:
@@ -72,7 +47,7 @@ class LlamaCppGenerator:
     """
 
     def __init__(self, gguf: Path, tokenizer: Any, *, threads: int | None = None, n_ctx: int = 2048):
-        llama_cpp = _import_llama_cpp()
+        llama_cpp = import_llama_cpp()
         if threads is None:
             import torch
 

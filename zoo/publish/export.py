@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import SrmzooError
+from ..artifacts import ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
+from ..errors import SrmzooError
 
-__all__ = ["GGUF_ARCHITECTURES", "GGUF_QUANTIZATIONS", "export_gguf", "export_merged"]
+__all__ = ["GGUF_ARCHITECTURES", "GGUF_QUANTIZATIONS", "export_gguf", "export_merged", "gguf_for"]
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +145,12 @@ def export_gguf(
                 leftover.unlink()
         raise
     fmt.save(out)
-    from .evaluation import _sha256_file
 
     record = _export_record(adapter_dir, meta) | {
         "format": "gguf",
         "quantization": quantization,
         "file": path.name,
-        "sha256": _sha256_file(path),
+        "sha256": sha256_file(path),
         "size_bytes": path.stat().st_size,
         "tensor_types": tensor_types,
     }
@@ -160,7 +160,7 @@ def export_gguf(
 
 def _check_target(target: str | Path, out: str | Path) -> tuple[Path, Path]:
     """The adapter directory for ``target``, and ``out`` once it is known to be free to write."""
-    from .store import find_adapter
+    from ..store import find_adapter
 
     adapter_dir = find_adapter(target)
     out = Path(out)
@@ -172,7 +172,7 @@ def _check_target(target: str | Path, out: str | Path) -> tuple[Path, Path]:
 def _load_merged(adapter_dir: Path, *, device: str | None, base_path: str | os.PathLike | None) -> Any:
     """``(model, tokenizer, prompt_format, meta)`` with the LoRA folded into the base weights and the
     tokenizer carrying the chat template the adapter was trained with."""
-    from .evaluation import load_adapter
+    from ..artifacts import load_adapter
 
     model, tokenizer, fmt, meta = load_adapter(adapter_dir, device=device, base_path=base_path, merge=True)
     if hasattr(model, "peft_config"):  # merge was refused (quantized base)
@@ -184,12 +184,11 @@ def _load_merged(adapter_dir: Path, *, device: str | None, base_path: str | os.P
 
 
 def _export_record(adapter_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    from .evaluation import ADAPTER_WEIGHTS_FILE, _sha256_file
 
     return {
         "entry": meta.get("entry"),
         "adapter": str(adapter_dir),
-        "adapter_sha256": _sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE),
+        "adapter_sha256": sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE),
         "base": meta["base"],
         "merged": True,
     }
@@ -402,3 +401,25 @@ def _pre_tokenizer_name(spec: dict[str, Any]) -> str:
         f"{model_type} model with pre-tokenizer {json.dumps(pre)}",
         hint="export it as a transformers model instead: srmzoo export ENTRY --format safetensors --out DIR",
     )
+
+
+def gguf_for(adapter_dir: Path, quantization: str = "f16", *, base_path: Any = None) -> Path:
+    """The entry's GGUF export, written once into srmzoo's cache and reused while the adapter is unchanged."""
+    from ..bases import cache_dir
+
+    meta = read_adapter_meta(adapter_dir)
+    sha = sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    name = meta.get("entry") or adapter_dir.name
+    out = cache_dir() / "gguf" / f"{name}-{sha[:12]}-{quantization}"
+    record = out / "srmzoo_export.json"
+    if record.is_file():
+        done = json.loads(record.read_text())
+        path = out / done["file"]
+        if path.is_file() and sha256_file(path) == done["sha256"]:
+            return path
+    if out.is_dir() and any(out.iterdir()):  # an interrupted or altered export: start it over
+        log.warning("the cached GGUF export in %s is incomplete or changed; exporting again", out)
+        for leftover in out.iterdir():
+            leftover.unlink()
+    log.info("exporting %s to GGUF (%s) for llama.cpp, once: %s", name, quantization, out)
+    return export_gguf(adapter_dir, out, quantization=quantization, device="cpu", base_path=base_path)

@@ -17,7 +17,7 @@ the ``k`` samples were drawn:
 * **tokens per item**: ``k'`` times the mean completion length, so curves of entries with long and short
   traces compare on compute spent, not on samples drawn.
 
-Whenever ``samples = k > 1``, :func:`srmzoo.evaluation.run_eval` puts the curves in
+Whenever ``samples = k > 1``, :func:`srmzoo.eval.run.run_eval` puts the curves in
 ``results_<split>_k<k>.json`` (``scaling``; the greedy ``results_<split>.json`` is left alone) and draws
 them in ``scaling_<split>_k<k>.png`` beside it; model cards render both.
 """
@@ -64,7 +64,7 @@ def best_of_n(answers: Sequence[str | None], scores: Sequence[float | None] | No
     >>> best_of_n(["7", "7", "9"], [None, None, None])
     0
     """
-    from .evaluation import majority_vote
+    from .stats import majority_vote
 
     kept = list(range(len(answers)))
     if scores is not None and any(x is not None for x in scores):
@@ -107,7 +107,7 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
     >>> c["k"], [round(x, 3) for x in c["majority"]], [round(x, 3) for x in c["pass_at_k"]], c["tokens_per_item"]
     ([1, 2, 3], [0.5, 0.5, 0.5], [0.5, 0.833, 1.0], [15.0, 30.0, 45.0])
     """
-    from .evaluation import pass_at_k
+    from .stats import pass_at_k
 
     if not records:
         raise ValueError("no records to draw a scaling curve from")

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .prompting import PromptFormat
-from .tools import ToolCaller, tool_logits_processor
+from ..prompting import PromptFormat
+from ..tools import ToolCaller, tool_logits_processor
 
 __all__ = ["GenerationStats", "chat", "generate"]
 

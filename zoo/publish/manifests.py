@@ -3,10 +3,10 @@
 A manifest (``data_manifests/<entry>.json``) materialises the entry's data as the code draws it:
 
 * ``train``: ``domain.examples("train", data.train_size, seed=data.seed, families=data.families)``, the
-  call :func:`srmzoo.training.train` makes (before it drops examples longer than ``data.max_length``
+  call :func:`srmzoo.train.stages.train` makes (before it drops examples longer than ``data.max_length``
   tokens, which needs the tokenizer and is counted in the run's metrics);
 * each split in ``eval.splits``: ``domain.examples(split, eval.n, seed=0)``, the items
-  :func:`srmzoo.evaluation.run_eval` draws with its default seed.
+  :func:`srmzoo.eval.run.run_eval` draws with its default seed.
 
 For each split it records the request, the size, the per-family counts and the SHA-256 of the canonical
 JSON Lines text (one ``json.dumps(example.to_dict(), sort_keys=True, ensure_ascii=False)`` per line, in
@@ -32,10 +32,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .contamination import overlap_report
-from .domain import Domain, Example, get_domain
-from .errors import SrmzooError
-from .recipe import Recipe, find_recipe, load_recipe, recipe_root
+from ..contamination import overlap_report
+from ..domain import Domain, Example, get_domain
+from ..errors import SrmzooError
+from ..recipe import Recipe, find_recipe, load_recipe, recipe_root
 
 __all__ = [
     "SCHEMA",
@@ -174,7 +174,7 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     >>> m["splits"]["train"]["n"], m["splits"]["test"]["n"], m["overlap"]["test"]["disjoint"]
     (20, 5, True)
     """
-    from . import __version__
+    from ..version import __version__
 
     recipe = _as_recipe(recipe)
     domain = get_domain(recipe.domain)
@@ -202,7 +202,7 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     manifest["overlap"] = {split: _overlap(data["train"], data[split]) for split in requests if split != "train"}
     manifest["how_splits_are_disjoint"] = domain.split_policy
     if recipe.data.tools:
-        from .tools import calls
+        from ..tools import calls
 
         style = recipe.data.traces
         traces = [calls(domain.tool_solution(e, recipe.data.tools, style)) for e in data["train"]]
@@ -313,7 +313,7 @@ def check_manifest(path: str | Path) -> list[str]:
 
 def _recipe_drift(recorded: dict[str, Any]) -> list[str]:
     """How the shipped recipe of the manifest's entry now differs from the requests it records."""
-    from .recipe import recipe_paths
+    from ..recipe import recipe_paths
 
     shipped = {p.stem: p for p in recipe_paths()}
     if recorded["entry"] not in shipped:

@@ -65,7 +65,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SrmzooError
+from ..errors import SrmzooError
 
 __all__ = [
     "PROTECTIONS",
@@ -1443,11 +1443,11 @@ def run_many(
         return list(pool.map(one, jobs))
 
 
-def _main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """``python -m srmzoo.sandbox``: print this machine's sandbox capabilities as JSON."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m srmzoo.sandbox", description=_main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m srmzoo.sandbox", description=main.__doc__)
     parser.add_argument("--interpreter", help="probe this Python instead of the default choice")
     args = parser.parse_args(argv)
     try:
@@ -1458,7 +1458,3 @@ def _main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(dataclasses.asdict(caps), indent=2))
     return 0 if caps.full_isolation else 1
 
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(_main())

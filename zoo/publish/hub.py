@@ -38,9 +38,9 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import SrmzooError
-from .store import RUN_FILES, find_adapter
-from .training import ADAPTER_META_FILE
+from ..artifacts import ADAPTER_CONFIG_FILE, ADAPTER_META_FILE, RUN_FILES
+from ..errors import SrmzooError
+from ..store import find_adapter
 
 __all__ = [
     "DATA_MANIFEST_FILE",
@@ -388,7 +388,7 @@ def _stage(
     for in_repo, local in files.items():
         (folder / in_repo).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, folder / in_repo)
-    _portable_adapter_config(folder / "adapter_config.json", meta)
+    _portable_adapter_config(folder / ADAPTER_CONFIG_FILE, meta)
     (folder / CARD_FILE).write_text(card if card is not None else _card(adapter_dir, repo), encoding="utf-8")
     listed = sorted([*files, CARD_FILE])
     manifest = {path: _digest(folder / path) for path in listed}
@@ -444,7 +444,7 @@ def publish(
         revision: the branch to commit to (created from ``main`` when missing); default ``main``.
         token: a Hub token with write access; default: huggingface_hub's (``HF_TOKEN``, ``hf auth login``).
         endpoint: the Hub's URL; default: ``HF_ENDPOINT`` or https://huggingface.co.
-        card: the model card's text; default: ``srmzoo.cards.render_card``, or a minimal card.
+        card: the model card's text; default: ``srmzoo.publish.cards.render_card``, or a minimal card.
         extra_files: more files to publish: paths (put at the top level) or ``{path in repo: local path}``.
         commit_message: the commit's title; default names the entry and the srmzoo version.
 
@@ -461,7 +461,7 @@ def publish(
     srmzoo.errors.SrmzooError: no adapter for '/no/such/adapter': ...
       hint: train it: srmzoo train /no/such/adapter (or pass the adapter directory)
     """
-    from .evaluation import read_adapter_meta
+    from ..artifacts import read_adapter_meta
 
     adapter_dir = find_adapter(target)
     meta = read_adapter_meta(adapter_dir)
@@ -516,7 +516,7 @@ def publish(
 
 
 def _version() -> str:
-    from . import __version__
+    from ..version import __version__
 
     return __version__
 
@@ -548,7 +548,7 @@ def pull(
         cache_dir: the Hugging Face cache to use; default: ``HF_HUB_CACHE``.
 
     Returns:
-        The snapshot directory, ready for :func:`srmzoo.evaluation.load_adapter` or
+        The snapshot directory, ready for :func:`srmzoo.artifacts.load_adapter` or
         ``PeftModel.from_pretrained``; its name is the commit sha.
 
     Raises:

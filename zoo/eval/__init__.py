@@ -1,0 +1,1 @@
+"""Evaluation: the shared harness, statistics, results files, test-time scaling and budget forcing."""
