@@ -346,5 +346,5 @@ def test_benchmark_loader_errors_name_the_problem(tmp_path):
     with pytest.raises(SrmzooError, match="#### <number>"):
         load_benchmark("gsm8k", data_files=no_final)
     (tmp_path / "x.txt").write_text("x")
-    with pytest.raises(SrmzooError, match="unsupported benchmark file type"):
+    with pytest.raises(SrmzooError, match="unsupported gsm8k file type"):
         load_benchmark("gsm8k", data_files=tmp_path / "x.txt")

@@ -294,6 +294,24 @@ def is_adapter_dir(path: str | Path) -> bool:
     return (Path(path) / ADAPTER_CONFIG_FILE).is_file()
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON-lines record (metrics, samples); none for a missing file, and a torn last line (an
+    interrupted write) is dropped.
+
+    >>> read_jsonl(Path("/no/such/metrics.jsonl"))
+    []
+    """
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write a summary or record file: indented JSON ending in a newline."""
     path.write_text(json.dumps(data, indent=2) + "\n")

@@ -19,7 +19,9 @@ from __future__ import annotations
 import abc
 import enum
 import importlib
+import json
 import pkgutil
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,7 +41,10 @@ __all__ = [
     "get_domain",
     "get_reward",
     "last_boxed",
+    "benchmark_rows",
     "read_local_dataset",
+    "row_meta",
+    "sole_boxed",
     "register_domain",
     "register_reward",
     "reward_names",
@@ -154,6 +159,107 @@ def read_local_dataset(data_files: str | Path, *, label: str, hint: str):
         raise SrmzooError(f"could not read {data_files}: {err}", hint=hint) from err
 
 
+def benchmark_rows(
+    label: str,
+    columns: Sequence[str],
+    *,
+    hub: tuple[str, str | None, str],
+    n: int | None = None,
+    data_files: str | Path | None = None,
+    hub_hint: str = "offline? pass data_files= a local copy in the same schema",
+):
+    """The first ``n`` (default: all) rows of an external evaluation set, from a local copy or the Hub,
+    checked for the columns the loader reads.
+
+    Args:
+        label: the set's name in messages (``gsm8k``, ``GPQA``, ``MBPP``).
+        columns: the columns every row must have.
+        hub: ``(dataset id, config or None, split)`` on the Hub.
+        n: how many rows, in the dataset's order; None for all.
+        data_files: a local JSON, JSON Lines, Parquet or CSV file in the same schema, used instead of the Hub.
+        hub_hint: the fix to suggest when the Hub cannot be reached.
+
+    Raises:
+        SrmzooError: a bad ``n``, a missing or unreadable file, missing columns, or the Hub unreachable.
+
+    >>> benchmark_rows("gsm8k", ["question", "answer"], hub=("openai/gsm8k", "main", "test"), data_files="x.jsonl")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: gsm8k file not found: x.jsonl
+      hint: pass an existing JSON, JSON Lines, Parquet or CSV file with the columns question, answer
+    """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        raise SrmzooError(f"n must be a non-negative integer or None, got {n!r}", hint="e.g. n=100")
+    import datasets
+
+    file_hint = f"pass an existing JSON, JSON Lines, Parquet or CSV file with the columns {', '.join(columns)}"
+    if data_files is not None:
+        source = str(data_files)
+        ds = read_local_dataset(data_files, label=label, hint=file_hint)
+    else:
+        path, config, split = hub
+        source = path
+        try:
+            ds = datasets.load_dataset(path, config, split=split)
+        except Exception as err:
+            raise SrmzooError(
+                f"could not load {path} ({config or 'default'}/{split}) from the Hub: {err}", hint=hub_hint
+            ) from err
+    missing = [c for c in columns if c not in ds.column_names]
+    if missing:
+        raise SrmzooError(
+            f"{source} lacks the {label} column(s) {', '.join(missing)} (has: {', '.join(ds.column_names)})",
+            hint=f"a {label} file needs the columns {', '.join(columns)}",
+        )
+    return ds if n is None else ds.select(range(min(n, len(ds))))
+
+
+def row_meta(columns: Mapping[str, Any], i: int, n: int) -> dict[str, Any]:
+    """Row ``i``'s ``meta`` among a reward's dataset columns (``n`` completions).
+
+    TRL passes each column as one value per completion (a list or a ``datasets`` Column) and srmzoo's
+    datasets store ``meta`` as a JSON string; a single value is everyone's. Anything that is not a dict
+    (or undecodable JSON) is no meta.
+
+    >>> row_meta({"meta": ['{"kind": "smiles"}', "{}"]}, 0, 2), row_meta({"meta": {"kind": "x"}}, 1, 2)
+    ({'kind': 'smiles'}, {'kind': 'x'})
+    >>> row_meta({}, 0, 1), row_meta({"meta": ["not json"]}, 0, 1)
+    ({}, {})
+    """
+    meta = columns.get("meta")
+    if _per_row(meta, n):
+        meta = meta[i]
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except json.JSONDecodeError:
+            return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def sole_boxed(text: str, *, trailing: str = ".!$)]\\") -> str | None:
+    r"""The content of ``text``'s only ``\boxed{...}`` (nested braces allowed, stripped), when it is closed and
+    nothing but white space and ``trailing`` characters follows it; else None.
+
+    The format rewards of every domain ask for exactly this shape: one final answer, boxed, at the end.
+
+    >>> sole_boxed(r"so $\boxed{42}$."), sole_boxed(r"\boxed{1} or \boxed{2}"), sole_boxed(r"\boxed{42} because")
+    ('42', None, None)
+    >>> sole_boxed(r"\boxed{\frac{1}{2}}"), sole_boxed(r"\boxed{4"), sole_boxed(r"\boxed{}")
+    ('\\frac{1}{2}', None, '')
+    """
+    if text.count("\\boxed{") != 1:
+        return None
+    tail = text.split("\\boxed{", 1)[1]
+    depth = 1
+    for i, ch in enumerate(tail):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0:
+            clean = re.fullmatch(f"[\\s{re.escape(trailing)}]*", tail[i + 1 :]) is not None
+            return tail[:i].strip() if clean else None
+    return None  # unclosed: cut off mid-answer
+
+
 def last_boxed(text: str) -> str | None:
     r"""The content of the last ``\boxed{...}`` in ``text`` (nested braces allowed), or None.
 
@@ -254,15 +360,12 @@ class Domain(abc.ABC):
         (``answer``, ``family``, ``meta``, ...); ``meta`` may be the JSON string that :meth:`dataset` stores.
         Domains register ``<name>_correct`` as a thin wrapper over this.
         """
-        import json
 
         n = len(completions)
         examples: list[Example] = []
         for i in range(n):
             col = {k: (v[i] if _per_row(v, n) else v) for k, v in columns.items()}
-            meta = col.get("meta") or {}
-            if isinstance(meta, str):
-                meta = json.loads(meta)
+            meta = row_meta(columns, i, n)
             example = Example(
                 id=str(col.get("id", i)),
                 family=str(col.get("family", "")),
@@ -404,8 +507,6 @@ class Domain(abc.ABC):
 
     def dataset(self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None):
         """The examples as a ``datasets.Dataset`` (columns: id, family, question, answer, solution, meta)."""
-        import json
-
         from datasets import Dataset
 
         rows = [e.to_dict() for e in self.examples(split, n, seed=seed, families=families)]

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 import re
 
+from srmzoo.domain import sole_boxed
+
 __all__ = [
     "CODE_BLOCK",
     "ends_with_code_block",
@@ -27,9 +29,6 @@ __all__ = [
 ]
 
 CODE_BLOCK = re.compile(r"```(?:python3?|py)[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
-# What may follow a final boxed output: closing punctuation and whitespace, nothing that adds an answer.
-_AFTER_BOXED = re.compile(r"[\s.!)\]]*")
-
 
 def python_block(code: str) -> str:
     """``code`` as the fenced block a solution ends with.
@@ -96,12 +95,5 @@ def ends_with_one_boxed_answer(completion: str) -> bool:
     >>> ends_with_one_boxed_answer(r"\boxed{18} no, \boxed{19}"), ends_with_one_boxed_answer(r"\boxed{19} because")
     (False, False)
     """
-    if completion.count("\\boxed{") != 1:
-        return False
-    tail = completion.split("\\boxed{", 1)[1]
-    depth = 1
-    for i, ch in enumerate(tail):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth == 0:
-            return bool(tail[:i].strip()) and _AFTER_BOXED.fullmatch(tail[i + 1 :]) is not None
-    return False  # unclosed: cut off mid-answer
+    # what may follow a final boxed output: closing punctuation and whitespace, nothing that adds an answer
+    return bool(sole_boxed(completion, trailing=".!)]"))

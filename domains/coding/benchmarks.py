@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example, read_local_dataset
+from srmzoo.domain import Example, benchmark_rows
 from srmzoo.errors import SrmzooError
 
 from .answer_format import python_block
@@ -169,31 +169,8 @@ def load_mbpp(
     srmzoo.errors.SrmzooError: MBPP file not found: missing.jsonl
       hint: pass an existing JSON, JSON Lines, Parquet or CSV file with the columns task_id, text, code, test_list
     """
-    _check_n(n)
-    import datasets
-
-    hint = (
-        f"pass an existing JSON, JSON Lines, Parquet or CSV file with the columns {', '.join(MBPP_COLUMNS)}"
-    )
-    if data_files is not None:
-        source = str(data_files)
-        ds = read_local_dataset(data_files, label="MBPP", hint=hint)
-    else:
-        source = MBPP_HUB[0]
-        try:
-            ds = datasets.load_dataset(*MBPP_HUB, split=split)
-        except Exception as err:
-            raise SrmzooError(
-                f"could not load {MBPP_HUB[0]} ({MBPP_HUB[1]}/{split}) from the Hub: {err}",
-                hint="MBPP is not available offline; pass data_files= a local copy in the same schema",
-            ) from err
-    missing = [c for c in MBPP_COLUMNS if c not in ds.column_names]
-    if missing:
-        raise SrmzooError(
-            f"{source} lacks the MBPP column(s) {', '.join(missing)} (has: {', '.join(ds.column_names)})",
-            hint=hint,
-        )
-    rows = ds if n is None else ds.select(range(min(n, len(ds))))
+    rows = benchmark_rows("MBPP", MBPP_COLUMNS, hub=(*MBPP_HUB, split), n=n, data_files=data_files,
+                          hub_hint="MBPP is not available offline; pass data_files= a local copy in the same schema")
     return [mbpp_example(row, split) for row in rows]
 
 

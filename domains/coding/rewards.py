@@ -8,12 +8,11 @@ column (TRL passes every column): it holds the unit tests, and says whether an a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from srmzoo.domain import completion_text
+from srmzoo.domain import completion_text, row_meta
 
 from .answer_format import ends_with_code_block, ends_with_one_boxed_answer
 from .domain import CodingDomain
@@ -39,23 +38,6 @@ def coding_correct(completions: Sequence[Any], **columns: Any) -> list[float | N
     return _domain().score_completions(completions, **columns)
 
 
-def _meta_at(columns: dict[str, Any], i: int, n: int) -> dict[str, Any]:
-    meta = columns.get("meta")
-    if (
-        not isinstance(meta, (str, dict))
-        and hasattr(meta, "__getitem__")
-        and hasattr(meta, "__len__")
-        and len(meta) == n
-    ):
-        meta = meta[i]
-    if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except json.JSONDecodeError:
-            return {}
-    return meta if isinstance(meta, dict) else {}
-
-
 def coding_format(completions: Sequence[Any], **columns: Any) -> list[float | None]:
     r"""1.0 when a completion ends in its task's answer form, else 0.0.
 
@@ -71,7 +53,7 @@ def coding_format(completions: Sequence[Any], **columns: Any) -> list[float | No
     scores: list[float | None] = []
     for i, completion in enumerate(completions):
         text = completion_text(completion)
-        kind = _meta_at(columns, i, n).get("answer_kind")
+        kind = row_meta(columns, i, n).get("answer_kind")
         code_ok = kind != "output" and ends_with_code_block(text)
         output_ok = kind != "code" and ends_with_one_boxed_answer(text)
         scores.append(1.0 if code_ok or output_ok else 0.0)

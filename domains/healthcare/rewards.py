@@ -7,11 +7,10 @@ checked against. ``__init__`` registers them as ``healthcare_correct`` and ``hea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from srmzoo.domain import completion_text, get_domain, last_boxed
+from srmzoo.domain import completion_text, get_domain, last_boxed, row_meta
 
 from .benchmarks import extract_choice
 from .verify import boxed_tail_is_clean, parse_number
@@ -31,18 +30,6 @@ def healthcare_correct(completions: Sequence[Any], **columns: Any) -> list[float
     return get_domain("healthcare").score_completions(completions, **columns)
 
 
-def _meta_at(columns: dict[str, Any], i: int, n: int) -> dict[str, Any]:
-    meta = columns.get("meta")
-    if isinstance(meta, (list, tuple)) and len(meta) == n:
-        meta = meta[i]
-    if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except json.JSONDecodeError:
-            return {}
-    return meta if isinstance(meta, dict) else {}
-
-
 def healthcare_format(completions: Sequence[Any], **columns: Any) -> list[float | None]:
     r"""1.0 when a completion ends with exactly one boxed answer that parses (a number, or an option letter
     for multiple choice), else 0.0.
@@ -56,7 +43,7 @@ def healthcare_format(completions: Sequence[Any], **columns: Any) -> list[float 
     scores: list[float | None] = []
     for i, completion in enumerate(completions):
         text = completion_text(completion)
-        meta = _meta_at(columns, i, n)
+        meta = row_meta(columns, i, n)
         kind = meta.get("answer_kind")
         ok = boxed_tail_is_clean(text)
         if ok:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from srmzoo.domain import Check, Verdict, last_boxed
+from srmzoo.domain import Check, Verdict, last_boxed, sole_boxed
 from srmzoo.errors import SrmzooError
 
 __all__ = ["boxed_tail_is_clean", "check_number", "parse_number"]
@@ -72,15 +72,7 @@ def boxed_tail_is_clean(text: str) -> bool:
     >>> boxed_tail_is_clean(r"\boxed{12} and more words")
     False
     """
-    if text.count("\\boxed{") != 1:
-        return False
-    start = text.index("\\boxed{") + len("\\boxed")
-    depth = 0
-    for j in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return text[j + 1 :].strip(" \t\r\n.$)]*\\") == ""
-    return False
+    return sole_boxed(text, trailing=".$)]*\\") is not None
 
 
 def check_number(completion: str, answer: str, meta: Mapping[str, Any]) -> Check:

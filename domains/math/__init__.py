@@ -10,7 +10,7 @@ Families (:mod:`.splits` documents how train, test and ood are kept apart):
 
 Every solution is a few short lines of arithmetic ending in ``The answer is \boxed{...}.``; the verifier
 (:mod:`.verify`) compares the last boxed answer with the gold through math-verify. GSM8K and
-MATH-500 load as Example rows for evaluation only (:mod:`.hub`).
+MATH-500 load as Example rows for evaluation only (:mod:`.benchmarks`).
 
 >>> from srmzoo.domain import get_domain
 >>> math = get_domain("math")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example, read_local_dataset
+from srmzoo.domain import Example, benchmark_rows
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 from .problem import solution_text
@@ -118,34 +118,11 @@ def load_benchmark(name: str, *, n: int | None = None, data_files: str | Path | 
     >>> load_benchmark("gsm8k", data_files="missing.jsonl")
     Traceback (most recent call last):
     ...
-    srmzoo.errors.SrmzooError: benchmark file not found: missing.jsonl
-      hint: pass an existing JSON, JSON Lines, Parquet or CSV file in the gsm8k schema
+    srmzoo.errors.SrmzooError: gsm8k file not found: missing.jsonl
+      hint: pass an existing JSON, JSON Lines, Parquet or CSV file with the columns question, answer
     """
     if name not in BENCHMARKS:
         raise UnknownNameError("math benchmark", name, BENCHMARKS)
     bench = BENCHMARKS[name]
-    if n is not None and (not isinstance(n, int) or n < 0):
-        raise SrmzooError(f"n must be a non-negative integer or None, got {n!r}", hint="e.g. n=100")
-    import datasets
-
-    if data_files is not None:
-        hint = f"pass an existing JSON, JSON Lines, Parquet or CSV file in the {name} schema"
-        source = str(data_files)
-        ds = read_local_dataset(data_files, label="benchmark", hint=hint)
-    else:
-        source = bench.path
-        try:
-            ds = datasets.load_dataset(bench.path, bench.config, split=bench.split)
-        except Exception as err:
-            raise SrmzooError(
-                f"could not load {bench.path} ({bench.config or 'default'}/{bench.split}) from the Hub: {err}",
-                hint="offline? pass data_files= a local copy in the same schema",
-            ) from err
-    missing = [c for c in bench.columns if c not in ds.column_names]
-    if missing:
-        raise SrmzooError(
-            f"{source} lacks the {name} column(s) {', '.join(missing)} (has: {', '.join(ds.column_names)})",
-            hint=f"a {name} file needs the columns {', '.join(bench.columns)}",
-        )
-    rows = ds if n is None else ds.select(range(min(n, len(ds))))
+    rows = benchmark_rows(name, bench.columns, hub=(bench.path, bench.config, bench.split), n=n, data_files=data_files)
     return [bench.to_example(row, i) for i, row in enumerate(rows)]

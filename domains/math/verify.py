@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from srmzoo.domain import Check, Verdict, last_boxed
+from srmzoo.domain import Check, Verdict, last_boxed, sole_boxed
 from srmzoo.errors import SrmzooError
 
 __all__ = ["MAX_ANSWER_CHARS", "check_answer", "ends_with_one_boxed_answer", "plain_number"]
@@ -169,18 +169,8 @@ def ends_with_one_boxed_answer(completion: str) -> bool:
     (False, False)
     """
     try:
-        if completion.count("\\boxed{") != 1:
-            return False
-        _, tail = completion.split("\\boxed{")
-        depth = 1
-        for i, ch in enumerate(tail):
-            depth += {"{": 1, "}": -1}.get(ch, 0)
-            if depth == 0:
-                content, after = tail[:i].strip(), tail[i + 1 :]
-                break
-        else:
-            return False  # unclosed: cut off mid-answer
-        if not content or len(content) > MAX_ANSWER_CHARS or not re.fullmatch(r"[\s.!$)\]\\]*", after):
+        content = sole_boxed(completion)
+        if not content or len(content) > MAX_ANSWER_CHARS:
             return False
         return bool(plain_number(content) is not None or _parse(content))
     except Exception:

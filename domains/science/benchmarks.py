@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from srmzoo.domain import Example, read_local_dataset
+from srmzoo.domain import Example, benchmark_rows
 from srmzoo.errors import SrmzooError, UnknownNameError
 
 from .sampling import stable_shuffle
@@ -96,29 +96,7 @@ def load_gpqa(
     """
     if config not in GPQA_CONFIGS:
         raise UnknownNameError("GPQA config", config, GPQA_CONFIGS)
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-        raise SrmzooError(f"n must be a non-negative integer or None, got {n!r}", hint="e.g. n=100")
-    import datasets
-
-    if data_files is not None:
-        hint = f"pass an existing JSON, JSON Lines, Parquet or CSV file with the columns {', '.join(COLUMNS)}"
-        source = str(data_files)
-        ds = read_local_dataset(data_files, label="GPQA", hint=hint)
-    else:
-        source = GPQA_PATH
-        try:
-            ds = datasets.load_dataset(GPQA_PATH, config, split="train")
-        except Exception as err:
-            raise SrmzooError(
-                f"could not load {GPQA_PATH} ({config}) from the Hub: {err}",
-                hint="GPQA is gated: accept its terms on the Hub and log in (hf auth login); "
-                "offline, pass data_files= a local copy in the same schema",
-            ) from err
-    missing = [c for c in COLUMNS if c not in ds.column_names]
-    if missing:
-        raise SrmzooError(
-            f"{source} lacks the GPQA column(s) {', '.join(missing)} (has: {', '.join(ds.column_names)})",
-            hint=f"a GPQA file needs the columns {', '.join(COLUMNS)}",
-        )
-    rows = ds if n is None else ds.select(range(min(n, len(ds))))
+    rows = benchmark_rows("GPQA", COLUMNS, hub=(GPQA_PATH, config, "train"), n=n, data_files=data_files,
+                          hub_hint="GPQA is gated: accept its terms on the Hub and log in (hf auth login); "
+                          "offline, pass data_files= a local copy in the same schema")
     return [gpqa_example(row, i, config) for i, row in enumerate(rows)]

@@ -7,12 +7,10 @@ column (TRL passes every column), which names the kind of answer: formula, numbe
 
 from __future__ import annotations
 
-import json
-import re
 from functools import cache
 from typing import Any
 
-from srmzoo.domain import completion_text
+from srmzoo.domain import completion_text, row_meta, sole_boxed
 
 from .domain import ScienceDomain
 from .verify import answer_parses
@@ -47,18 +45,8 @@ def ends_with_one_boxed_answer(completion: str, meta: dict[str, Any] | None = No
     >>> ends_with_one_boxed_answer(r"\boxed{CCO} or \boxed{OCC}"), ends_with_one_boxed_answer(r"\boxed{C1CC}", {"kind": "smiles"})
     (False, False)
     """
-    if completion.count("\\boxed{") != 1:
-        return False
-    tail = completion.split("\\boxed{", 1)[1]
-    depth = 1
-    for i, ch in enumerate(tail):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth == 0:
-            content, after = tail[:i].strip(), tail[i + 1 :]
-            break
-    else:
-        return False  # unclosed: cut off mid-answer
-    if not content or len(content) > MAX_ANSWER_CHARS or not re.fullmatch(r"[\s.!$)\]\\]*", after):
+    content = sole_boxed(completion)
+    if not content or len(content) > MAX_ANSWER_CHARS:
         return False
     return answer_parses(content, meta) if meta else True
 
@@ -69,11 +57,6 @@ def science_format(completions: list[Any], **columns: Any) -> list[float | None]
     >>> science_format(["A C=O carbon... \\boxed{yes}", "\\boxed{C1CC}"], meta=[{"kind": "yes_no"}, {"kind": "smiles"}])
     [1.0, 0.0]
     """
-    metas = columns.get("meta")
-    scores: list[float | None] = []
-    for i, completion in enumerate(completions):
-        meta = metas[i] if isinstance(metas, (list, tuple)) and len(metas) == len(completions) else metas
-        if isinstance(meta, str):
-            meta = json.loads(meta)
-        scores.append(1.0 if ends_with_one_boxed_answer(completion_text(completion), meta or None) else 0.0)
-    return scores
+    n = len(completions)
+    return [1.0 if ends_with_one_boxed_answer(completion_text(c), row_meta(columns, i, n) or None) else 0.0
+            for i, c in enumerate(completions)]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SrmzooError
+from ..plots import figure
 
 __all__ = ["DEFAULT_ANSWER_TOKENS", "budget_curve", "check_budgets", "force_answers", "write_budget_plot"]
 
@@ -129,27 +130,19 @@ def write_budget_plot(results: dict[str, Any], out: Path) -> Path | None:
     curves = {f"{r['model']}, {r['prompting']}": r["budget"] for r in results.get("reports", []) if r.get("budget")}
     if not curves:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for i, (label, c) in enumerate(curves.items()):
-        ax.plot(c["tokens_per_item"], [100 * a for a in c["forced"]], "o-", color=f"C{i}", label=f"{label}: forced")
-        ax.plot(c["tokens_per_item"], [100 * a for a in c["cut"]], "x--", color=f"C{i}", alpha=0.6,
-                label=f"{label}: cut, not forced")
-        for b, x, y in zip(c["budgets"], c["tokens_per_item"], c["forced"], strict=True):
-            ax.annotate(f"B={b}", (x, 100 * y), textcoords="offset points", xytext=(3, 4), fontsize=7)
-    ax.set_xlabel("new tokens per item (reasoning + forced answer)")
-    ax.set_ylabel("accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
     settings = results["settings"]
-    ax.set_title(f"{results['entry']}: {results['domain']}/{settings['split']}, {settings['n']} items, greedy, "
-                 f"reasoning budget B", fontsize=9)
-    fig.tight_layout()
     path = out / f"budget_{settings['split']}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, figsize=(6.5, 4), dpi=110) as (_, ax):
+        for i, (label, c) in enumerate(curves.items()):
+            ax.plot(c["tokens_per_item"], [100 * a for a in c["forced"]], "o-", color=f"C{i}", label=f"{label}: forced")
+            ax.plot(c["tokens_per_item"], [100 * a for a in c["cut"]], "x--", color=f"C{i}", alpha=0.6,
+                    label=f"{label}: cut, not forced")
+            for b, x, y in zip(c["budgets"], c["tokens_per_item"], c["forced"], strict=True):
+                ax.annotate(f"B={b}", (x, 100 * y), textcoords="offset points", xytext=(3, 4), fontsize=7)
+        ax.set_xlabel("new tokens per item (reasoning + forced answer)")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        ax.set_title(f"{results['entry']}: {results['domain']}/{settings['split']}, {settings['n']} items, greedy, "
+                     f"reasoning budget B", fontsize=9)
     return path

@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..plots import figure
+
 __all__ = ["EXACT_SUBSETS", "best_of_n", "curve_ks", "plot_scaling", "scaling_curve", "scaling_curves", "write_scaling_plot"]
 
 EXACT_SUBSETS = 512
@@ -141,36 +143,29 @@ def scaling_curve(records: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[s
 
 def plot_scaling(curves: dict[str, dict[str, Any]], path: Path, *, title: str) -> Path:
     """Accuracy against samples per item (left) and tokens per item (right), one line pair per model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     with_tokens = any(c["tokens_per_item"] for c in curves.values())
-    fig, axes = plt.subplots(1, 2 if with_tokens else 1, figsize=(10 if with_tokens else 5.5, 4), squeeze=False)
-    for i, (label, c) in enumerate(curves.items()):
-        color = f"C{i}"
-        for ax, xs in zip(axes[0], [c["k"], c["tokens_per_item"]], strict=False):
-            if xs is None:
-                continue
-            ax.plot(xs, [100 * m for m in c["majority"]], "o-", color=color, label=f"{label}: majority vote")
-            if c.get("best_of"):
-                ax.plot(xs, [100 * b for b in c["best_of"]], "s-.", color=color, label=f"{label}: best-of-k")
-            ax.plot(xs, [100 * p for p in c["pass_at_k"]], "o--", color=color, alpha=0.5,
-                    label=f"{label}: pass@k (oracle)")
-    axes[0][0].set_xscale("log", base=2)
-    axes[0][0].set_xlabel("samples per item (k)")
-    if with_tokens:
-        axes[0][1].set_xscale("log", base=2)
-        axes[0][1].set_xlabel("new tokens per item")
-    for ax in axes[0]:
-        ax.set_ylabel("accuracy (%)")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, figsize=(10 if with_tokens else 5.5, 4), dpi=110, ncols=2 if with_tokens else 1) as (fig, axes):
+        axes = axes if with_tokens else [axes]
+        for i, (label, c) in enumerate(curves.items()):
+            color = f"C{i}"
+            for ax, xs in zip(axes, [c["k"], c["tokens_per_item"]], strict=False):
+                if xs is None:
+                    continue
+                ax.plot(xs, [100 * m for m in c["majority"]], "o-", color=color, label=f"{label}: majority vote")
+                if c.get("best_of"):
+                    ax.plot(xs, [100 * b for b in c["best_of"]], "s-.", color=color, label=f"{label}: best-of-k")
+                ax.plot(xs, [100 * p for p in c["pass_at_k"]], "o--", color=color, alpha=0.5,
+                        label=f"{label}: pass@k (oracle)")
+        axes[0].set_xscale("log", base=2)
+        axes[0].set_xlabel("samples per item (k)")
+        if with_tokens:
+            axes[1].set_xscale("log", base=2)
+            axes[1].set_xlabel("new tokens per item")
+        for ax in axes:
+            ax.set_ylabel("accuracy (%)")
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=7)
+        fig.suptitle(title, fontsize=10)
     return path
 
 

@@ -17,7 +17,6 @@ calls, and training on completions whose calls went unanswered would teach the m
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -25,9 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import GRPO_SUMMARY_FILE, REWARD_CURVE_FILE, finished_stage, write_json
+from ..artifacts import (
+    GRPO_SUMMARY_FILE,
+    METRICS_FILE,
+    REWARD_CURVE_FILE,
+    finished_stage,
+    read_jsonl,
+    write_json,
+)
 from ..domain import get_domain, get_reward
 from ..errors import SrmzooError, UnknownNameError
+from ..plots import figure
 from ..recipe import Recipe
 
 __all__ = ["GrpoResult", "plot_reward_curve", "run_grpo"]
@@ -57,35 +64,25 @@ def reward_functions(names: tuple[str, ...]) -> list[Any]:
 def plot_reward_curve(grpo_dir: Path) -> Path | None:
     """``reward_curve.png``: the weighted reward and each reward function's mean per step, and the mean
     completion length on a second axis."""
-    path = grpo_dir / "metrics.jsonl"
-    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
-    rows = [r for r in rows if "reward" in r]
+    rows = [r for r in read_jsonl(grpo_dir / METRICS_FILE) if "reward" in r]
     if not rows:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     steps = [r["step"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6.5, 3.8), dpi=120)
-    ax.plot(steps, [r["reward"] for r in rows], color="black", lw=2, label="reward (weighted)")
-    for key in sorted(k for k in rows[0] if k.startswith("rewards/") and k.endswith("/mean")):
-        ax.plot(steps, [r.get(key) for r in rows], lw=1, label=key.removeprefix("rewards/").removesuffix("/mean"))
-    ax.set_xlabel("step")
-    ax.set_ylabel("reward")
-    ax.grid(alpha=0.3)
-    length_key = "completions/mean_length"
-    if all(length_key in r for r in rows):
-        ax2 = ax.twinx()
-        ax2.plot(steps, [r[length_key] for r in rows], color="tab:gray", ls="--", alpha=0.7)
-        ax2.set_ylabel("mean completion tokens (dashed)")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(f"{grpo_dir.parent.name}: GRPO rewards")
-    fig.tight_layout()
     out = grpo_dir / REWARD_CURVE_FILE
-    fig.savefig(out)
-    plt.close(fig)
+    with figure(out, figsize=(6.5, 3.8)) as (_, ax):
+        ax.plot(steps, [r["reward"] for r in rows], color="black", lw=2, label="reward (weighted)")
+        for key in sorted(k for k in rows[0] if k.startswith("rewards/") and k.endswith("/mean")):
+            ax.plot(steps, [r.get(key) for r in rows], lw=1, label=key.removeprefix("rewards/").removesuffix("/mean"))
+        ax.set_xlabel("step")
+        ax.set_ylabel("reward")
+        ax.grid(alpha=0.3)
+        length_key = "completions/mean_length"
+        if all(length_key in r for r in rows):
+            ax2 = ax.twinx()
+            ax2.plot(steps, [r[length_key] for r in rows], color="tab:gray", ls="--", alpha=0.7)
+            ax2.set_ylabel("mean completion tokens (dashed)")
+        ax.legend(loc="upper left", fontsize=8)
+        ax.set_title(f"{grpo_dir.parent.name}: GRPO rewards")
     return out
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import RFT_SUMMARY_FILE, TRAIN_SUMMARY_FILE, finished_stage, write_json
+from ..artifacts import RFT_SUMMARY_FILE, TRAIN_SUMMARY_FILE, finished_stage, read_jsonl, write_json
 from ..domain import Domain, Example, Verdict, get_domain
 from ..errors import SrmzooError
 from ..prompting import PromptFormat
@@ -84,19 +84,6 @@ def _cut_off(tokenizer: Any, completion: str, max_new_tokens: int) -> bool:
     return len(tokenizer(completion, add_special_tokens=False)["input_ids"]) >= max_new_tokens - 2
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON-lines file; a torn last line (an interrupted write) is dropped."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return rows
-
-
 def sample_and_verify(
     model: Any,
     tokenizer: Any,
@@ -128,7 +115,7 @@ def sample_and_verify(
 
     per_batch = max(1, batch_size // samples)
     chunk = per_batch * 4  # problems per saved chunk, each sampled under its own seed
-    saved = {r["id"]: r for r in _read_jsonl(out_path)}
+    saved = {r["id"]: r for r in read_jsonl(out_path)}
     done: dict[str, dict[str, Any]] = {}
     for start in range(0, len(problems), chunk):  # only whole chunks count: a torn one is sampled again
         ids = [ex.id for ex in problems[start : start + chunk]]

@@ -36,12 +36,14 @@ from ..artifacts import (
     METRICS_FILE,
     RECIPE_FILE,
     TRAIN_SUMMARY_FILE,
+    read_jsonl,
     save_adapter,
     write_json,
 )
 from ..domain import Domain, Example, get_domain
 from ..errors import SrmzooError
 from ..hardware import describe_hardware, use_bf16
+from ..plots import figure
 from ..prompting import PromptFormat
 from ..recipe import Recipe
 from ..tools import annotate
@@ -220,31 +222,21 @@ def metrics_callback(run_dir: Path):
 
 def plot_loss_curve(run_dir: Path) -> Path | None:
     """Draw ``loss_curve.png`` from ``metrics.jsonl`` (training loss and learning rate against step)."""
-    rows = [json.loads(line) for line in (run_dir / METRICS_FILE).read_text().splitlines() if line.strip()] \
-        if (run_dir / METRICS_FILE).exists() else []
-    rows = [r for r in rows if "loss" in r]
+    rows = [r for r in read_jsonl(run_dir / METRICS_FILE) if "loss" in r]
     if not rows:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     steps = [r["step"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
-    ax.plot(steps, [r["loss"] for r in rows], color="tab:blue", label="train loss (completion tokens)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.grid(alpha=0.3)
-    if all("learning_rate" in r for r in rows):
-        ax2 = ax.twinx()
-        ax2.plot(steps, [r["learning_rate"] for r in rows], color="tab:orange", alpha=0.6, label="learning rate")
-        ax2.set_ylabel("learning rate")
-    ax.set_title(f"{run_dir.name}: training loss")
-    fig.tight_layout()
     path = run_dir / LOSS_CURVE_FILE
-    fig.savefig(path)
-    plt.close(fig)
+    with figure(path, figsize=(6, 3.5)) as (_, ax):
+        ax.plot(steps, [r["loss"] for r in rows], color="tab:blue", label="train loss (completion tokens)")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.grid(alpha=0.3)
+        if all("learning_rate" in r for r in rows):
+            ax2 = ax.twinx()
+            ax2.plot(steps, [r["learning_rate"] for r in rows], color="tab:orange", alpha=0.6, label="learning rate")
+            ax2.set_ylabel("learning rate")
+        ax.set_title(f"{run_dir.name}: training loss")
     return path
 
 
