@@ -20,11 +20,12 @@ from srmzoo.errors import SrmzooError  # noqa: E402
 from srmzoo.eval import harness  # noqa: E402
 from srmzoo.eval import run as eval_run  # noqa: E402
 from srmzoo.eval.harness import evaluate, few_shot_examples
-from srmzoo.eval.run import run_eval
+from srmzoo.eval.run import EvalOptions, GenerationOptions, LoadOptions, RowOptions, run_eval
 from srmzoo.eval.scaling import scaling_curve  # noqa: E402
 from srmzoo.eval.stats import majority_vote, pass_at_k, wilson_interval
 from srmzoo.prompting import PLAIN_CHAT_TEMPLATE, PromptFormat  # noqa: E402
 from srmzoo.publish.cards import render_card  # noqa: E402
+from srmzoo.recipe import EvalConfig  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -480,6 +481,57 @@ def test_run_eval_samples_and_out_dir(tiny_run, tmp_path):
         run_eval(tiny_run, n=3, samples=4, temperature=0.0, progress=False)
     with pytest.raises(SrmzooError, match="did you mean: gemma-3-270m"):  # refused before any model loads
         run_eval(tiny_run, n=3, compare=["gema-3-270m"], progress=False)
+
+
+def test_eval_options_default_to_the_recipe_defaults_and_take_flat_overrides():
+    assert EvalOptions.from_config(EvalConfig()) == EvalOptions()
+    defaults = EvalOptions()
+    assert (defaults.split, defaults.n, defaults.seed, defaults.few_shot, defaults.out_dir, defaults.progress) == (
+        "test", 300, 0, 3, None, True)
+    assert defaults.generation == GenerationOptions(max_new_tokens=256, batch_size=16, samples=1, temperature=0.7,
+                                                    budgets=())
+    assert defaults.rows == RowOptions(compare=(), compare_adapters=(), include_base=True, tool_ablation=True)
+    assert defaults.loading == LoadOptions(device=None, base_path=None, allow_base_mismatch=False)
+
+    recipe = EvalConfig(n=40, few_shot=1, max_new_tokens=64, batch_size=2, compare=("gemma-3-270m",))
+    options = EvalOptions.from_config(recipe, n=5, budgets=[32, 16], device="cpu")
+    assert (options.n, options.few_shot) == (5, 1)
+    assert options.generation == GenerationOptions(max_new_tokens=64, batch_size=2, budgets=(32, 16))
+    assert options.rows.compare == ("gemma-3-270m",) and options.loading.device == "cpu"
+    # a whole group first, then the flat names over it
+    assert defaults.replace(generation=GenerationOptions(batch_size=8), samples=4).generation == GenerationOptions(
+        batch_size=8, samples=4)
+    with pytest.raises(SrmzooError, match=r"unknown run_eval option 'batchsize'; did you mean: batch_size\?"):
+        defaults.replace(batchsize=4)
+
+
+def test_run_eval_takes_options_or_the_same_keywords_alike(tiny_run, tmp_path):
+    flat = dict(split="test", n=3, seed=1, few_shot=0, max_new_tokens=3, batch_size=2, include_base=False,
+                tool_ablation=False, device="cpu", progress=False)
+    options = EvalOptions(
+        split="test", n=3, seed=1, few_shot=0, progress=False,
+        generation=GenerationOptions(max_new_tokens=3, batch_size=2),
+        rows=RowOptions(include_base=False, tool_ablation=False),
+        loading=LoadOptions(device="cpu"),
+    )
+    assert EvalOptions().replace(**flat) == options
+    via_options = run_eval(tiny_run, options, out_dir=tmp_path / "options")
+    via_keywords = run_eval(tiny_run, **flat, out_dir=tmp_path / "keywords")
+    assert via_options["settings"] == via_keywords["settings"]
+    settings = via_options["settings"]
+    assert (settings["n_requested"], settings["seed"], settings["max_new_tokens"], settings["batch_size"]) == (3, 1, 3, 2)
+    assert settings["include_base"] is False and settings["tool_ablation"] is False
+    assert settings["command"] == (f"srmzoo eval {tiny_run} --split test --n 3 --seed 1 --few-shot 0 --max-new-tokens 3 "
+                                   "--batch-size 2 --samples 1 --compare --compare-adapter --no-base --no-tool-ablation")
+    assert [r["prompting"] for r in via_options["reports"]] == ["adapter"]
+    assert via_options["paths"]["results"] == str(tmp_path / "options" / "results_test.json")
+
+    with pytest.raises(SrmzooError, match=r"unknown run_eval option 'temprature'; did you mean: temperature\?"):
+        run_eval(tiny_run, n=3, temprature=0.5, progress=False)
+    with pytest.raises(SrmzooError, match="options must be an EvalOptions, got str"):
+        run_eval(tiny_run, "ood")
+    with pytest.raises(SrmzooError, match="compare must be a list, got 'gemma-3-270m'"):
+        run_eval(tiny_run, n=3, compare="gemma-3-270m", progress=False)
 
 
 def test_sampling_repeats_with_its_seed(tiny_base_dir):

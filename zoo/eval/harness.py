@@ -10,6 +10,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..backends.hf import GenerationStats, generate
@@ -17,8 +18,8 @@ from ..domain import Domain, Example, Verdict, vote_keys
 from ..errors import SrmzooError
 from ..prompting import PLAIN_CHAT_TEMPLATE, PromptFormat
 from .budget import budget_curve, check_budgets
-from .results import EvalReport, FamilyScore
-from .stats import majority_vote, pass_at_k, wilson_interval
+from .results import EvalReport
+from .stats import family_scores, majority_vote, sampling_scores, wilson_interval
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,14 @@ def end_of_answer(completion: str, prompt_format: PromptFormat) -> str:
 
 
 def check_count(label: str, value: Any, *, minimum: int) -> None:
+    """Refuse ``value`` unless it is an integer (not a bool) of at least ``minimum``, naming ``label``.
+
+    >>> check_count("n", 0, minimum=1)
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: n must be a positive integer, got 0
+      hint: e.g. n=3
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         kind = "a positive" if minimum == 1 else "a non-negative"
         raise SrmzooError(
@@ -110,21 +119,9 @@ def verify_completion(
 
 
 def evaluate(
-    model: Any,
-    tokenizer: Any,
-    prompt_format: PromptFormat,
-    domain: Domain,
-    examples: Sequence[Example],
-    *,
-    max_new_tokens: int,
-    batch_size: int,
-    samples: int = 1,
-    temperature: float = 0.7,
-    seed: int = 0,
-    progress: bool = True,
-    model_label: str = "model",
-    prompting: str = "",
-    budgets: Sequence[int] = (),
+    model: Any, tokenizer: Any, prompt_format: PromptFormat, domain: Domain, examples: Sequence[Example], *,
+    max_new_tokens: int, batch_size: int, samples: int = 1, temperature: float = 0.7, seed: int = 0,
+    progress: bool = True, model_label: str = "model", prompting: str = "", budgets: Sequence[int] = (),
 ) -> EvalReport:
     """Generate on every example, verify every completion with the domain's checker, and score.
 
@@ -158,6 +155,31 @@ def evaluate(
     srmzoo.errors.SrmzooError: no examples to evaluate
       hint: ask for n >= 1 items
     """
+    _check_settings(examples, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    if budgets:
+        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name, samples=samples)
+    started = time.perf_counter()
+    prompts = [prompt_format.render(tokenizer, prompt_format.messages(ex.question)) for ex in examples]
+    stats = GenerationStats()
+    outputs = _generate_completions(
+        model, tokenizer, prompt_format, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+        samples=samples, temperature=temperature, seed=seed, progress=progress, stats=stats,
+    )
+    scored = [_score_item(domain, tokenizer, prompt_format, ex, completions, sampling=samples > 1)
+              for ex, completions in zip(examples, outputs, strict=True)]
+    if samples > 1:
+        _add_select_scores(domain, examples, [s.record for s in scored], samples)
+    budget = None
+    if budgets:
+        budget = _budget_curve(model, tokenizer, prompt_format, domain, examples, prompts, scored,
+                               max_new_tokens=max_new_tokens, budgets=budgets, batch_size=batch_size)
+    report = _report(scored, examples, stats, model_label=model_label, prompting=prompting, samples=samples,
+                     temperature=temperature, tools=prompt_format.tools, budget=budget)
+    report.wall_seconds = time.perf_counter() - started
+    return report
+
+
+def _check_settings(examples: Sequence[Example], *, samples: int, max_new_tokens: int, batch_size: int) -> None:
     if not examples:
         raise SrmzooError("no examples to evaluate", hint="ask for n >= 1 items")
     for label, value in (
@@ -166,16 +188,28 @@ def evaluate(
         ("batch_size", batch_size),
     ):
         check_count(label, value, minimum=1)
+
+
+def _generate_completions(
+    model: Any,
+    tokenizer: Any,
+    prompt_format: PromptFormat,
+    prompts: Sequence[str],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    samples: int,
+    temperature: float,
+    seed: int,
+    progress: bool,
+    stats: GenerationStats,
+) -> list[list[str]]:
+    """``samples`` completions per prompt: greedy for one, else sampled at ``temperature`` from ``seed``."""
     sampling = samples > 1
-    if budgets:
-        budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name, samples=samples)
-    started = time.perf_counter()
-    prompts = [prompt_format.render(tokenizer, prompt_format.messages(ex.question)) for ex in examples]
     if sampling:
         import torch
 
         torch.manual_seed(seed)  # seeds every device; generation samples with torch alone
-    stats = GenerationStats()
     outputs = generate(
         model,
         tokenizer,
@@ -190,75 +224,118 @@ def evaluate(
         stop_strings=PLAIN_FORMAT_STOPS if prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else None,
         tools=prompt_format.tools,
     )
-    if len(outputs) != len(examples) or any(len(o) != samples for o in outputs):
+    if len(outputs) != len(prompts) or any(len(o) != samples for o in outputs):
         raise RuntimeError(
             f"generation returned {[len(o) for o in outputs]} completions, expected {samples} each"
         )
+    return outputs
 
-    records: list[dict[str, Any]] = []
-    first: list[Verdict] = []
-    voted: list[Verdict] = []
-    correct_samples: list[int] = []
-    verifier_errors = 0
-    for ex, completions in zip(examples, outputs, strict=True):
-        completions = [end_of_answer(c, prompt_format) for c in completions]
-        verdicts, predicted, answers = [], [], []
-        for completion in completions:
-            verdict, pred, answer, failed = verify_completion(domain, completion, ex)
-            verdicts.append(verdict)
-            predicted.append(pred)
-            answers.append(answer)
-            verifier_errors += failed
-        first.append(verdicts[0])
-        correct_samples.append(sum(v is Verdict.CORRECT for v in verdicts))
-        record: dict[str, Any] = {
-            "id": ex.id,
-            "family": ex.family,
-            "question": ex.question,
-            "gold": ex.answer,
-            "verdict": verdicts[0].value,
-            "completions": completions,
-            "predicted": predicted,
-            "verdicts": [v.value for v in verdicts],
+
+@dataclass
+class _ScoredItem:
+    """One item's record for the samples file, with the verdicts the report counts."""
+
+    record: dict[str, Any]
+    verdicts: list[Verdict]
+    vote: Verdict | None  # the majority-voted answer's verdict; None when greedy
+    verifier_errors: int
+
+
+def _score_item(
+    domain: Domain,
+    tokenizer: Any,
+    prompt_format: PromptFormat,
+    example: Example,
+    completions: Sequence[str],
+    *,
+    sampling: bool,
+) -> _ScoredItem:
+    """Cut and verify each completion of one item; sampled, also the vote and what each sample cost."""
+    completions = [end_of_answer(c, prompt_format) for c in completions]
+    checked = [verify_completion(domain, completion, example) for completion in completions]
+    verdicts = [verdict for verdict, _, _, _ in checked]
+    answers = [answer for _, _, answer, _ in checked]
+    record: dict[str, Any] = {
+        "id": example.id,
+        "family": example.family,
+        "question": example.question,
+        "gold": example.answer,
+        "verdict": verdicts[0].value,
+        "completions": completions,
+        "predicted": [predicted for _, predicted, _, _ in checked],
+        "verdicts": [v.value for v in verdicts],
+    }
+    vote = None
+    if sampling:  # what a scaling curve needs: the answers that vote, and what each sample cost
+        record["answers"] = answers
+        record["vote_keys"] = keys = vote_keys(domain, answers, example)
+        record["new_tokens"] = [len(ids) for ids in tokenizer(completions, add_special_tokens=False)["input_ids"]]
+        winner = majority_vote(keys)
+        vote = verdicts[winner] if winner is not None else Verdict.UNVERIFIABLE
+        record["vote"] = {
+            "answer": answers[winner] if winner is not None else None,
+            "verdict": vote.value,
         }
-        if sampling:  # what a scaling curve needs: the answers that vote, and what each sample cost
-            record["answers"] = answers
-            record["vote_keys"] = keys = vote_keys(domain, answers, ex)
-            record["new_tokens"] = [len(ids) for ids in tokenizer(completions, add_special_tokens=False)["input_ids"]]
-            winner = majority_vote(keys)
-            vote = verdicts[winner] if winner is not None else Verdict.UNVERIFIABLE
-            voted.append(vote)
-            record["vote"] = {
-                "answer": answers[winner] if winner is not None else None,
-                "verdict": vote.value,
-            }
-        records.append(record)
+    return _ScoredItem(record, verdicts, vote, sum(failed for _, _, _, failed in checked))
 
-    if sampling:  # gold-free scores for best-of-N, where the domain can rank samples on its own
-        flat = [c for r in records for c in r["completions"]]
-        scores = domain.select_scores(flat, [ex for ex in examples for _ in range(samples)])
-        if any(x is not None for x in scores):
-            for i, r in enumerate(records):
-                r["select_scores"] = scores[i * samples : (i + 1) * samples]
-    budget = None
-    if budgets:
-        def right(text: str, i: int) -> bool:
-            return verify_completion(domain, end_of_answer(text, prompt_format), examples[i])[0] is Verdict.CORRECT
 
-        budget = budget_curve(model, tokenizer, prompts, [r["completions"][0] for r in records], max_new_tokens,
-                              budgets, domain.answer_cue, right, batch_size=batch_size)
+def _add_select_scores(
+    domain: Domain, examples: Sequence[Example], records: Sequence[dict[str, Any]], samples: int
+) -> None:
+    """Gold-free scores for best-of-N on each record, where the domain can rank samples on its own."""
+    flat = [c for r in records for c in r["completions"]]
+    scores = domain.select_scores(flat, [ex for ex in examples for _ in range(samples)])
+    if any(x is not None for x in scores):
+        for i, r in enumerate(records):
+            r["select_scores"] = scores[i * samples : (i + 1) * samples]
+
+
+def _budget_curve(
+    model: Any,
+    tokenizer: Any,
+    prompt_format: PromptFormat,
+    domain: Domain,
+    examples: Sequence[Example],
+    prompts: Sequence[str],
+    scored: Sequence[_ScoredItem],
+    *,
+    max_new_tokens: int,
+    budgets: Sequence[int],
+    batch_size: int,
+) -> dict[str, Any]:
+    """The accuracy-vs-budget curve of the greedy completions, judged by the same verifier."""
+
+    def right(text: str, i: int) -> bool:
+        return verify_completion(domain, end_of_answer(text, prompt_format), examples[i])[0] is Verdict.CORRECT
+
+    completions = [s.record["completions"][0] for s in scored]
+    return budget_curve(model, tokenizer, prompts, completions, max_new_tokens, budgets, domain.answer_cue, right,
+                        batch_size=batch_size)
+
+
+def _report(
+    scored: Sequence[_ScoredItem],
+    examples: Sequence[Example],
+    stats: GenerationStats,
+    *,
+    model_label: str,
+    prompting: str,
+    samples: int,
+    temperature: float,
+    tools: Sequence[str],
+    budget: dict[str, Any] | None,
+) -> EvalReport:
+    """Counts, the Wilson interval and per-family scores of the first completions; sampled, pass@k and vote."""
     n = len(examples)
+    first = [s.verdicts[0] for s in scored]
     counts = Counter(first)
     correct = counts[Verdict.CORRECT]
     low, high = wilson_interval(correct, n)
-    families: dict[str, FamilyScore] = {}
-    for fam in dict.fromkeys(ex.family for ex in examples):
-        hits = [v for ex, v in zip(examples, first, strict=True) if ex.family == fam]
-        fam_correct = sum(v is Verdict.CORRECT for v in hits)
-        families[fam] = FamilyScore(
-            len(hits), fam_correct, fam_correct / len(hits), *wilson_interval(fam_correct, len(hits))
-        )
-    report = EvalReport(
+    sampled: dict[str, float] = {}
+    if samples > 1:
+        correct_samples = [sum(v is Verdict.CORRECT for v in s.verdicts) for s in scored]
+        sampled = sampling_scores(correct_samples, [s.vote for s in scored], samples)
+    return EvalReport(
         model=model_label,
         prompting=prompting,
         n=n,
@@ -268,24 +345,17 @@ def evaluate(
         correct=correct,
         wrong=counts[Verdict.WRONG],
         unverifiable=counts[Verdict.UNVERIFIABLE],
-        families=families,
+        families=family_scores([ex.family for ex in examples], first),
         samples=samples,
-        temperature=temperature if sampling else None,
-        verifier_errors=verifier_errors,
-        tools=list(prompt_format.tools),
+        temperature=temperature if samples > 1 else None,
+        verifier_errors=sum(s.verifier_errors for s in scored),
+        tools=list(tools),
         tool_calls=stats.tool_calls,
         tool_failures=stats.tool_failures,
         new_tokens=stats.new_tokens,
         tokens_per_second=stats.tokens_per_second,
         generation_seconds=stats.seconds,
         budget=budget,
-        records=records,
+        records=[s.record for s in scored],
+        **sampled,
     )
-    if sampling:
-        vote_correct = sum(v is Verdict.CORRECT for v in voted)
-        report.pass_at_1 = sum(c / samples for c in correct_samples) / n
-        report.pass_at_k = sum(pass_at_k(samples, c, samples) for c in correct_samples) / n
-        report.majority_accuracy = vote_correct / n
-        report.majority_ci_low, report.majority_ci_high = wilson_interval(vote_correct, n)
-    report.wall_seconds = time.perf_counter() - started
-    return report

@@ -155,6 +155,7 @@ def read_partial(path: Path, key: str) -> tuple[dict[tuple[str, str], EvalReport
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so no reader sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)

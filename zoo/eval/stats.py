@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..domain import Verdict
-from .results import EvalReport
+from .results import EvalReport, FamilyScore
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,50 @@ def majority_vote(answers: Sequence[str | None]) -> int | None:
         return None
     best = max(counts.values())
     return next(i for i, k in enumerate(keys) if k is not None and counts[k] == best)
+
+
+def family_scores(families: Sequence[str], verdicts: Sequence[Verdict]) -> dict[str, FamilyScore]:
+    """Accuracy with its Wilson interval per data family, in the order the families first appear.
+
+    >>> scores = family_scores(["add", "mul", "add"], [Verdict.CORRECT, Verdict.CORRECT, Verdict.WRONG])
+    >>> {name: (s.n, s.correct, s.accuracy) for name, s in scores.items()}
+    {'add': (2, 1, 0.5), 'mul': (1, 1, 1.0)}
+    """
+    if len(families) != len(verdicts):
+        raise ValueError(f"need one family per verdict, got {len(families)} families and {len(verdicts)} verdicts")
+    scores = {}
+    for family in dict.fromkeys(families):
+        hits = [v for f, v in zip(families, verdicts, strict=True) if f == family]
+        correct = sum(v is Verdict.CORRECT for v in hits)
+        scores[family] = FamilyScore(len(hits), correct, correct / len(hits), *wilson_interval(correct, len(hits)))
+    return scores
+
+
+def sampling_scores(correct_samples: Sequence[int], votes: Sequence[Verdict], samples: int) -> dict[str, float]:
+    """Scores of ``samples`` completions per item: unbiased pass@1 and pass@k (k = ``samples``), and the
+    accuracy of the majority-voted answers with its Wilson interval; keyed as :class:`EvalReport`'s fields.
+
+    Args:
+        correct_samples: per item, how many of its samples are correct.
+        votes: per item, the verdict of its majority-voted answer.
+        samples: completions per item.
+
+    >>> scores = sampling_scores([2, 0, 3], [Verdict.CORRECT, Verdict.WRONG, Verdict.CORRECT], 3)
+    >>> {k: round(v, 4) for k, v in scores.items()}
+    {'pass_at_1': 0.5556, 'pass_at_k': 0.6667, 'majority_accuracy': 0.6667, 'majority_ci_low': 0.2077, 'majority_ci_high': 0.9385}
+    """
+    n = len(correct_samples)
+    if n == 0 or len(votes) != n:
+        raise ValueError(f"need one vote per item and at least one item, got {n} items and {len(votes)} votes")
+    vote_correct = sum(v is Verdict.CORRECT for v in votes)
+    low, high = wilson_interval(vote_correct, n)
+    return {
+        "pass_at_1": sum(c / samples for c in correct_samples) / n,
+        "pass_at_k": sum(pass_at_k(samples, c, samples) for c in correct_samples) / n,
+        "majority_accuracy": vote_correct / n,
+        "majority_ci_low": low,
+        "majority_ci_high": high,
+    }
 
 
 def paired_bootstrap(a: Sequence[bool], b: Sequence[bool], *, resamples: int = 10_000, seed: int = 0
