@@ -1,6 +1,8 @@
 """Publishing adapters to a Hub and pulling them back, verified, against the local HubServer: the files a
 publish commits, loading what was pulled (srmzoo and plain PEFT) with outputs identical to the original,
-history, private repos, tampered and truncated downloads, tokens kept out of every file and log, the CLI."""
+history, private repos, tampered and truncated downloads, pull failing closed (no Hub confirmation, an
+incomplete files list, unlisted files), tokens and endpoint credentials kept out of every file, message and
+log, the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import json
 import logging
 import shutil
 import sys
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest_hub import HUB_TOKEN, HUB_USER
@@ -18,7 +22,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 import toy_domain  # noqa: E402,F401  (registers "toy-addition")
 
 from srmzoo.errors import SrmzooError  # noqa: E402
-from srmzoo.publish.hub import FILES_MANIFEST, PUBLISHED_FILE, publish, pull  # noqa: E402
+from srmzoo.publish.hub import (  # noqa: E402
+    FILES_MANIFEST,
+    PUBLISHED_FILE,
+    REQUIRED_FILES,
+    VERIFIED_DIR,
+    publish,
+    pull,
+)
 from srmzoo.store import install_run  # noqa: E402
 
 REPO = f"{HUB_USER}/toy-tiny-lora"
@@ -152,7 +163,7 @@ def test_publish_then_pull_loads_identically_with_srmzoo_and_plain_peft(
     assert pulled.name == result.commit and pulled.is_relative_to(tmp_path / "hf-cache")
     assert pull(REPO, endpoint=hub_server.url, cache_dir=tmp_path / "hf-cache") == pulled  # main, same commit
     listed = json.loads((pulled / FILES_MANIFEST).read_text())
-    assert set(listed) == expected - {FILES_MANIFEST}
+    assert set(listed) == expected - {FILES_MANIFEST} and set(REQUIRED_FILES) <= set(listed)
     for name in (ADAPTER_FILES | RECORDS) - {"adapter_config.json"}:
         assert (pulled / name).read_bytes() == (entry / name).read_bytes(), name
     # the published PEFT config names the base's Hub id, not this machine's cache path
@@ -171,7 +182,7 @@ def test_publish_then_pull_loads_identically_with_srmzoo_and_plain_peft(
     # logs or the output.
     captured = capsys.readouterr()
     assert HUB_TOKEN not in _text_of_every_file(entry, hub_server.root, tmp_path / "hf-cache")
-    assert "not verified" not in caplog.text and "srmzoo.publish.hub" in caplog.text  # every file was listed
+    assert "does not list" not in caplog.text and "srmzoo.publish.hub" in caplog.text  # every file listed
     assert HUB_TOKEN not in caplog.text + captured.out + captured.err
 
 
@@ -265,6 +276,154 @@ def test_a_listed_file_missing_from_the_repo_is_refused(entry, hub_server, tmp_p
         pull(REPO, endpoint=hub_server.url, cache_dir=tmp_path / "hf-cache")
 
 
+# ------------------------------------------------------------------------------------------- failing closed
+
+
+def _served(hub_server, commit: str, path: str) -> bytes:
+    with urllib.request.urlopen(f"{hub_server.url}/{REPO}/resolve/{commit}/{path}") as answer:
+        return answer.read()
+
+
+def test_pull_refuses_a_forged_pair_when_the_hub_check_is_dropped_until_verified_online(
+    entry, hub_server, tmp_path, caplog
+):
+    weights = "adapter_model.safetensors"
+    result = publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=hub_server.url, card=CARD)
+    real = _served(hub_server, result.commit, weights)
+    forged = real[: len(real) // 2] + bytes([real[len(real) // 2] ^ 1]) + real[len(real) // 2 + 1 :]
+    listing = json.loads(_served(hub_server, result.commit, FILES_MANIFEST))
+    listing[weights]["sha256"] = hashlib.sha256(forged).hexdigest()
+    forged_listing = (json.dumps(listing, indent=2, sort_keys=True) + "\n").encode()
+    assert len(forged_listing) == len(_served(hub_server, result.commit, FILES_MANIFEST))  # sizes pass
+    hub_server.tamper(REPO, weights, mode="replace", data=forged)
+    hub_server.tamper(REPO, FILES_MANIFEST, mode="replace", data=forged_listing)
+    hub_server.drop("*/paths-info/*")
+    cache = tmp_path / "hf-cache"
+
+    with pytest.raises(SrmzooError) as err:
+        pull(REPO, endpoint=hub_server.url, cache_dir=cache)
+    assert err.value.message == (
+        f"cannot verify {REPO}@main: the Hub at {hub_server.url} did not confirm {FILES_MANIFEST} of commit "
+        f"{result.commit[:12]} (RemoteProtocolError) and this machine never verified that commit online; its "
+        "files were not used"
+    )
+    assert "retry when the Hub answers" in err.value.hint
+    assert not list(cache.rglob(weights))  # only the list was downloaded, nothing it lists
+    assert [r.status for r in hub_server.requests if "/paths-info/" in r.path] == [0]
+
+    # The Hub answers again, still serving the forged pair: its answer contradicts the list.
+    hub_server.drop()
+    with pytest.raises(SrmzooError, match=f"{FILES_MANIFEST} differs from what the Hub lists for it"):
+        pull(REPO, endpoint=hub_server.url, cache_dir=cache)
+
+    # Honest bytes, verified online once; afterwards a dropped check falls back to that record, said so.
+    hub_server.untamper()
+    pulled = pull(REPO, endpoint=hub_server.url, cache_dir=cache)
+    assert (pulled / weights).read_bytes() == real
+    hub_server.drop("*/paths-info/*")
+    caplog.set_level("INFO", logger="srmzoo")
+    assert pull(REPO, endpoint=hub_server.url, cache_dir=cache) == pulled
+    assert f"commit {result.commit[:12]} was verified online on this machine at " in caplog.text
+
+    # Rewriting the cached list (and weights) after that verification voids the record.
+    (pulled / weights).resolve().write_bytes(forged)
+    (pulled / FILES_MANIFEST).resolve().write_bytes(forged_listing)
+    with pytest.raises(SrmzooError, match="this machine never verified that commit online"):
+        pull(REPO, endpoint=hub_server.url, cache_dir=cache)
+
+
+def test_pull_refuses_a_files_list_without_an_adapter_file_and_publish_never_writes_one(
+    entry, hub_server, tmp_path
+):
+    publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=hub_server.url, card=CARD)
+    complete = json.loads(_served(hub_server, "main", FILES_MANIFEST))
+    for name in REQUIRED_FILES:
+        listing = {path: e for path, e in complete.items() if path != name}
+        commit = hub_server.commit(REPO, {FILES_MANIFEST: json.dumps(listing).encode()})
+        with pytest.raises(SrmzooError) as err:
+            pull(REPO, commit, endpoint=hub_server.url, cache_dir=tmp_path / "hf-cache")
+        assert (
+            err.value.message
+            == f"{REPO}@{commit} cannot be verified: its {FILES_MANIFEST} does not list {name}"
+        )
+
+    adapter = shutil.copytree(entry, tmp_path / "no-prompt")
+    (adapter / "srmzoo_prompt.json").unlink()
+    with pytest.raises(SrmzooError) as err:
+        publish(adapter, REPO, token=HUB_TOKEN, endpoint=hub_server.url, card=CARD)
+    assert err.value.message == (
+        f"cannot publish {adapter}: it lacks srmzoo_prompt.json, which loading the adapter reads"
+    )
+
+
+def test_files_the_list_does_not_name_are_removed_from_the_snapshot(entry, hub_server, tmp_path, caplog):
+    from huggingface_hub import snapshot_download
+
+    publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=hub_server.url, card=CARD)
+    commit = hub_server.commit(
+        REPO, {"adapter_model.bin": b"\x80\x04 a pickle", "tools/run.py": b"import os"}
+    )
+    cache = tmp_path / "hf-cache"
+    # Another tool downloaded everything into the same snapshot first.
+    plain = Path(snapshot_download(REPO, revision=commit, cache_dir=cache, endpoint=hub_server.url))
+    assert (plain / "adapter_model.bin").is_file() and (plain / "tools" / "run.py").is_file()
+
+    caplog.set_level("WARNING", logger="srmzoo")
+    pulled = pull(REPO, commit, endpoint=hub_server.url, cache_dir=cache)
+    assert pulled == plain
+    listed = set(json.loads((pulled / FILES_MANIFEST).read_text()))
+    assert {p.relative_to(pulled).as_posix() for p in pulled.rglob("*")} == listed | {
+        FILES_MANIFEST,
+        "eval",
+        ".gitattributes",  # the Hub's own, left by the plain download; nothing loads it
+    }
+    assert (
+        f"removed 2 files from the snapshot of {REPO}@{commit} that {FILES_MANIFEST} does not list "
+        "(added outside `srmzoo publish`, unverified): adapter_model.bin, tools/run.py" in caplog.text
+    )
+    # A fresh cache never downloads them at all.
+    fresh = pull(REPO, commit, endpoint=hub_server.url, cache_dir=tmp_path / "fresh")
+    assert not (fresh / "adapter_model.bin").exists() and not (fresh / "tools").exists()
+
+
+def test_an_endpoint_with_credentials_is_refused_before_any_request_and_never_echoed(
+    entry, hub_server, tmp_path, caplog, capsys, monkeypatch
+):
+    import huggingface_hub.constants as hf_constants
+
+    from srmzoo.cli import main
+
+    for name in ("huggingface_hub", "httpx2"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+    caplog.set_level("DEBUG")
+    password = "pa55-w0rd-in-the-url"
+    endpoint = f"http://{HUB_USER}:{password}@{urlsplit(hub_server.url).netloc}"
+    expected = "the Hub endpoint URL (--endpoint) carries credentials; nothing was sent"
+    hint = "pass a token with HF_TOKEN, `hf auth login` or token= instead of 'user:password@' in the URL"
+    for attempt in (
+        lambda: pull(REPO, endpoint=endpoint, cache_dir=tmp_path / "c"),
+        lambda: publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=endpoint, card=CARD),
+        lambda: publish(ENTRY, REPO, token=HUB_TOKEN, endpoint=f"https://{password}@hub.example", card=CARD),
+    ):
+        with pytest.raises(SrmzooError) as err:
+            attempt()
+        assert (err.value.message, err.value.hint) == (expected, hint)
+        assert password not in str(err.value)
+
+    monkeypatch.setattr(hf_constants, "ENDPOINT", endpoint)  # HF_ENDPOINT=... when huggingface_hub loaded
+    with pytest.raises(SrmzooError) as err:
+        pull(REPO, cache_dir=tmp_path / "c")
+    assert err.value.message == expected.replace("--endpoint", "HF_ENDPOINT")
+
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    assert main(["pull", REPO, "--endpoint", endpoint, "--cache-dir", str(tmp_path / "c")]) == 2
+    assert main(["publish", ENTRY, "--repo", REPO, "--endpoint", endpoint]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count(f"srmzoo: error: {expected}") == 2
+    assert password not in caplog.text + captured.out + captured.err
+    assert hub_server.requests == []  # nothing reached the Hub, so no request log could print the URL
+
+
 # --------------------------------------------------------------------------------------------------- errors
 
 
@@ -311,7 +470,21 @@ def test_pull_errors_and_offline_use_of_a_cached_commit(entry, hub_server, tmp_p
     assert "HF_ENDPOINT" in str(err.value) and "local adapter directory" in str(err.value)
 
     pulled = pull(REPO, result.commit, endpoint=url, cache_dir=cache)
+    record = json.loads((pulled.parent.parent / VERIFIED_DIR / f"{result.commit}.json").read_text())
+    assert (record["commit"], record["files_manifest_sha256"]) == (
+        result.commit,
+        _sha256(pulled / FILES_MANIFEST),
+    )
     assert pull(REPO, result.commit, endpoint="http://127.0.0.1:1", cache_dir=cache) == pulled  # from cache
+    import huggingface_hub.constants as hf_constants
+    from huggingface_hub import snapshot_download
+
+    snapshot_download(REPO, revision=result.commit, cache_dir=tmp_path / "plain", endpoint=url)  # unchecked
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hf_constants, "HF_HUB_OFFLINE", True)  # as HF_HUB_OFFLINE=1: no request at all
+        assert pull(REPO, result.commit, endpoint=url, cache_dir=cache) == pulled
+        with pytest.raises(SrmzooError, match=r"\(OfflineModeIsEnabled\) and this machine never verified"):
+            pull(REPO, result.commit, endpoint=url, cache_dir=tmp_path / "plain")
 
     hub_server.create_repo(f"{HUB_USER}/plain")
     hub_server.commit(f"{HUB_USER}/plain", {"adapter_config.json": b"{}"})

@@ -1,5 +1,5 @@
 """The local Hub against the real huggingface_hub client: publish, download, history, refs, auth, cards,
-and tampering that the client's own checks do or do not catch."""
+tampering that the client's own checks do or do not catch, dropped requests, and request bodies it caps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import doctest
 import hashlib
 import http.client
 import json
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +32,7 @@ from huggingface_hub.errors import (
 )
 
 from srmzoo.errors import SrmzooError
-from srmzoo.testing.hub_server import HubServer, _commit_id, _tree_ids, git_blob_id
+from srmzoo.testing.hub_server import DEFAULT_MAX_BODY_BYTES, HubServer, _commit_id, _tree_ids, git_blob_id
 
 REPO = f"{HUB_USER}/math-135m-lora"
 WEIGHTS = bytes(range(256)) * 8  # 2 KiB that stand in for adapter weights
@@ -373,6 +374,97 @@ def test_range_requests_error_headers_and_keep_alive_bodies(hub_server):
     broken = conn.getresponse()
     assert (broken.status, broken.headers["Connection"]) == (400, "close")
     conn.close()
+
+
+def _raw(hub: HubServer, head: bytes, body: bytes = b"") -> tuple[int, dict]:
+    """Send ``head`` (and ``body``) on a fresh connection; the answer's status and JSON body.
+
+    A server that tried to read a body never sent would leave this waiting: the 5 s timeout then fails it.
+    """
+    url = urlsplit(hub.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(head + body)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        return answer.status, json.loads(answer.read())
+
+
+def test_request_bodies_over_the_cap_get_413_unread_and_the_server_keeps_serving():
+    assert DEFAULT_MAX_BODY_BYTES == 64 * 1024 * 1024
+    post = b"POST /api/unknown HTTP/1.1\r\nHost: hub\r\n"
+    too_big = (
+        "request body of {} bytes is over this test Hub's limit of 1024 bytes (HubServer(max_body_bytes=...))"
+    )
+    malformed = "malformed Content-Length or chunked body: "
+    with HubServer(tokens={HUB_TOKEN: HUB_USER}, max_body_bytes=1024) as hub:
+        # An unauthenticated 10 GB declaration: answered at once, the body never read (nor sent).
+        assert _raw(hub, post + b"Content-Length: 10737418240\r\n\r\n") == (
+            413,
+            {"error": too_big.format(10737418240)},
+        )
+        # A client that sends the whole body before reading (http.client, httpx) still gets the 413, not a
+        # broken pipe: the server drops what keeps coming for a while before it closes.
+        host = urlsplit(hub.url)
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=5)
+        conn.request("POST", "/api/repos/create", body=b"{" + b" " * 8_000_000 + b"}")
+        answer = conn.getresponse()
+        assert (answer.status, answer.headers["Connection"]) == (413, "close")
+        assert json.loads(answer.read()) == {"error": too_big.format(8_000_002)}
+        conn.close()
+        chunked = post + b"Transfer-Encoding: chunked\r\n\r\n"
+        assert _raw(hub, chunked, b"400\r\n" + b"a" * 1024 + b"\r\n400\r\n") == (
+            413,
+            {"error": too_big.format(2048)},
+        )
+        assert _raw(hub, chunked, b"280000000\r\n") == (413, {"error": too_big.format(10737418240)})
+        # At the cap exactly, the body is read and routed (this route does not exist).
+        assert _raw(hub, post + b"Content-Length: 1024\r\n\r\n", b"x" * 1024)[0] == 404
+        for header, shown in [
+            (b"Content-Length: -1", "['-1']"),
+            (b"Content-Length: lots", "['lots']"),
+            (b"Content-Length: 1e3", "['1e3']"),
+            (b"Content-Length: 3\r\nContent-Length: 4", "['3', '4']"),
+        ]:
+            assert _raw(hub, post + header + b"\r\n\r\n") == (
+                400,
+                {"error": f"{malformed}Content-Length must be one byte count, got {shown}"},
+            )
+        assert _raw(hub, chunked, b"-5\r\nhello\r\n0\r\n\r\n") == (
+            400,
+            {"error": f"{malformed}bad chunk size line b'-5\\r\\n'"},
+        )
+        assert HfApi(endpoint=hub.url, token=HUB_TOKEN).whoami()["name"] == HUB_USER
+        assert [r.status for r in hub.requests] == [413, 413, 413, 413, 404, 400, 400, 400, 400, 400, 200]
+
+    for bad in (-1, 1.5, True, "64M"):
+        with pytest.raises(SrmzooError, match="max_body_bytes must be a byte count >= 0"):
+            HubServer(max_body_bytes=bad)
+
+
+def test_replace_serves_forged_bytes_and_drop_leaves_requests_unanswered(api, hub_server, tmp_path):
+    import httpx2
+
+    hub_server.create_repo(REPO)
+    sha = hub_server.commit(REPO, {"w.bin": WEIGHTS})
+    forged = bytes(reversed(WEIGHTS))
+    hub_server.tamper(REPO, "w.bin", mode="replace", data=forged)
+    assert _download(hub_server, "w.bin", tmp_path / "c") == forged  # same size: the client accepts it
+    meta = get_hf_file_metadata(hf_hub_url(REPO, "w.bin", endpoint=hub_server.url), token=HUB_TOKEN)
+    assert meta.etag == hashlib.sha256(WEIGHTS).hexdigest()  # the HEAD still describes the stored file
+    with pytest.raises(SrmzooError, match="tamper mode 'replace' needs data="):
+        hub_server.tamper(REPO, "w.bin", mode="replace")
+    with pytest.raises(SrmzooError, match="tamper mode 'flip' takes no data="):
+        hub_server.tamper(REPO, "w.bin", data=b"x")
+
+    hub_server.drop("*/paths-info/*")
+    with pytest.raises(httpx2.RemoteProtocolError):
+        api.get_paths_info(REPO, ["w.bin"], revision=sha)
+    assert api.model_info(REPO).sha == sha  # other requests are answered
+    hub_server.drop()
+    assert [i.path for i in api.get_paths_info(REPO, ["w.bin"], revision=sha)] == ["w.bin"]
+    assert [r.status for r in hub_server.requests if "/paths-info/" in r.path] == [0, 200]
+    with pytest.raises(SrmzooError, match="drop pattern 'paths-info' must match a URL path"):
+        hub_server.drop("paths-info")
 
 
 def test_repos_survive_a_restart_on_the_same_root(tmp_path):

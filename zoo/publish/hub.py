@@ -10,12 +10,23 @@ deleted in the same commit.
 :func:`pull` downloads a repo at a pinned revision into the standard Hugging Face cache and checks every
 file against ``srmzoo_files.json`` before returning the snapshot directory. This matters because
 huggingface_hub 2.4 checks only the *size* of what it downloads: a file whose bytes were changed on the way
-(same length) would otherwise be loaded as if nothing happened. ``srmzoo_files.json`` itself is checked
-against the git blob id the Hub advertises for it at that commit. A snapshot that fails is removed from the
-cache (its snapshot folder and the damaged blobs), so a retry downloads it again.
+(same length) would otherwise be loaded as if nothing happened. Pull fails closed:
+
+- ``srmzoo_files.json`` is downloaded first and checked against the git blob id (or LFS sha256) the Hub
+  advertises for it at that commit. When the Hub cannot be asked, only a commit this machine verified
+  online before is accepted (a record per commit in ``srmzoo_verified/`` beside the cache's
+  ``snapshots/``, holding the sha256 of the verified ``srmzoo_files.json``); anything else is refused.
+- The list must name the adapter config, the weights, the prompt format and ``srmzoo_adapter.json``.
+- Only the listed files are downloaded, and each must have the listed sha256 and size. A snapshot that
+  fails is removed from the cache (its snapshot folder and the damaged blobs), so a retry downloads it again.
+- Files in the snapshot that the list does not name (added to the repo outside ``srmzoo publish``, or left
+  by another tool) are removed from the snapshot folder before its path is returned, with a warning; only
+  the Hub's ``.gitattributes`` may stay.
 
 Tokens come from ``token=`` or wherever huggingface_hub looks (``HF_TOKEN``, the file ``hf auth login``
-writes). srmzoo never prints, logs or writes them, and removes them from any error text it passes on.
+writes). srmzoo never prints, logs or writes them, and removes them from any error text it passes on. An
+endpoint URL carrying credentials (``https://user:password@host``) is refused before any request is made,
+so neither srmzoo nor the HTTP client's request log can print them.
 
 Importing this module does not import torch or huggingface_hub.
 """
@@ -24,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import hashlib
 import importlib
 import json
@@ -38,8 +50,9 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..artifacts import ADAPTER_CONFIG_FILE, ADAPTER_META_FILE, RUN_FILES
+from ..artifacts import ADAPTER_CONFIG_FILE, ADAPTER_META_FILE, ADAPTER_WEIGHTS_FILE, RUN_FILES
 from ..errors import SrmzooError
+from ..prompting import PROMPT_FILE
 from ..store import find_adapter
 
 __all__ = [
@@ -47,6 +60,8 @@ __all__ = [
     "FILES_MANIFEST",
     "PUBLISHED_FILE",
     "PublishResult",
+    "REQUIRED_FILES",
+    "VERIFIED_DIR",
     "check_repo_id",
     "publish",
     "pull",
@@ -59,12 +74,19 @@ PUBLISHED_FILE = "published.json"  # written into the adapter directory: where i
 DATA_MANIFEST_FILE = "data_manifest.json"  # the entry's data_manifests/<entry>.json, under this name
 CARD_FILE = "README.md"
 DEFAULT_ENDPOINT = "https://huggingface.co"
+# What loading an adapter reads: publish refuses to leave one out of srmzoo_files.json, pull refuses a list
+# without one (an unlisted file would be loaded unverified).
+REQUIRED_FILES = (ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, PROMPT_FILE, ADAPTER_META_FILE)
+VERIFIED_DIR = "srmzoo_verified"  # beside snapshots/ in the cache: <commit>.json per commit verified online
 
 # Never staged from the adapter directory: replaced (card, file list), local state, or the Hub's own.
 _NOT_PUBLISHED = frozenset({CARD_FILE, FILES_MANIFEST, PUBLISHED_FILE, ".gitattributes"})
 _HUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
+_ENDPOINT = re.compile(r"https?://[^/\s?#@]+(?:/[^\s?#]*)?")
+# scheme://userinfo@ in any URL of a message; greedy up to the authority's last '@', as urlsplit reads it
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
 
 
 @dataclass(frozen=True)
@@ -138,24 +160,49 @@ def _check_branch(revision: str) -> str:
 
 
 def _endpoint(endpoint: str | None) -> str:
+    """The Hub's URL without a trailing '/', checked before any request is made.
+
+    A URL with ``user:password@`` is refused without echoing it: sent, it would reach the HTTP client's
+    request log and every error text that quotes the URL.
+
+    >>> _endpoint("http://127.0.0.1:8080/")
+    'http://127.0.0.1:8080'
+    >>> _endpoint("https://alice:s3cret@hub.example")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: the Hub endpoint URL (--endpoint) carries credentials; nothing was sent
+      hint: pass a token with HF_TOKEN, `hf auth login` or token= instead of 'user:password@' in the URL
+    """
+    source = "--endpoint"
     if endpoint is None:
         from huggingface_hub import constants
 
-        endpoint = constants.ENDPOINT  # HF_ENDPOINT, read when huggingface_hub was imported
-    if not isinstance(endpoint, str) or not re.match(r"https?://[^/\s]+", endpoint):
+        endpoint, source = constants.ENDPOINT, "HF_ENDPOINT"  # read when huggingface_hub was imported
+    if isinstance(endpoint, str) and _URL_USERINFO.match(endpoint.strip()):
         raise SrmzooError(
-            f"invalid Hub endpoint {endpoint!r}", hint="give a URL such as https://huggingface.co"
+            f"the Hub endpoint URL ({source}) carries credentials; nothing was sent",
+            hint="pass a token with HF_TOKEN, `hf auth login` or token= instead of 'user:password@' in the URL",
+        )
+    if not isinstance(endpoint, str) or not _ENDPOINT.fullmatch(endpoint):
+        shown = re.split(r"[?#]", _scrub(endpoint), maxsplit=1)[0] if isinstance(endpoint, str) else endpoint
+        raise SrmzooError(
+            f"invalid Hub endpoint {shown!r} ({source})",
+            hint="give a URL such as https://huggingface.co (no spaces, query or fragment)",
         )
     return endpoint.rstrip("/")
 
 
-def _scrub(text: str, token: str | None) -> str:
-    """``text`` without the token in it (error texts may quote a request).
+def _scrub(text: str, token: str | None = None) -> str:
+    """``text`` without the token, nor the ``user:password@`` of any URL in it (error texts quote requests).
 
     >>> _scrub("401 for hf_secret", "hf_secret")
     '401 for hf_***'
+    >>> _scrub("cannot reach http://alice:s3cret@hub.example/api")
+    'cannot reach http://***@hub.example/api'
     """
-    return text.replace(token, "hf_***") if token else text
+    if token:
+        text = text.replace(token, "hf_***")
+    return _URL_USERINFO.sub(r"\1***@", text)
 
 
 # --------------------------------------------------------------------------------------------- hub errors
@@ -384,6 +431,11 @@ def _stage(
         raise SrmzooError(
             f"extra files would replace adapter files: {', '.join(clash)}", hint="give them other names"
         )
+    if missing := [name for name in REQUIRED_FILES if name not in files]:
+        raise SrmzooError(
+            f"cannot publish {adapter_dir}: it lacks {', '.join(missing)}, which loading the adapter reads",
+            hint="pass the adapter directory `srmzoo train` wrote (or train it again)",
+        )
     files.update(extra)
     for in_repo, local in files.items():
         (folder / in_repo).parent.mkdir(parents=True, exist_ok=True)
@@ -534,17 +586,21 @@ def pull(
 ) -> Path:
     """Download a published adapter at a pinned revision and verify every file before returning it.
 
-    The files go to the standard Hugging Face cache (or ``cache_dir``) as one snapshot per commit. Each file
-    listed in ``srmzoo_files.json`` must be there with the listed sha256 and size, ``srmzoo_files.json`` must
-    match the hash the Hub advertises for it, and ``srmzoo_adapter.json`` must be among the verified
-    files. Files in the repo that the list does not name are reported in a warning (they were added outside
-    ``srmzoo publish`` and are not verified). A snapshot that fails is removed from the cache.
+    The files go to the standard Hugging Face cache (or ``cache_dir``) as one snapshot per commit.
+    ``srmzoo_files.json`` is downloaded first and must match the hash the Hub advertises for it at that
+    commit; when the Hub cannot be asked, only a commit verified online on this machine before is accepted
+    (checked against the record of that verification). It must list the adapter config, the weights,
+    ``srmzoo_prompt.json`` and ``srmzoo_adapter.json``. Then only the listed files are downloaded, and each
+    must have the listed sha256 and size. Files the list does not name are removed from the snapshot
+    (they were added outside ``srmzoo publish`` and cannot be verified), with a warning. A snapshot that
+    fails a hash is removed from the cache, so a retry downloads it again.
 
     Args:
         repo: ``namespace/name`` on the Hub.
         revision: a branch, tag or commit sha; default ``main``. A commit sha pins the exact files.
         token: for private repos; default: huggingface_hub's (``HF_TOKEN``, ``hf auth login``); False: none.
-        endpoint: the Hub's URL; default: ``HF_ENDPOINT`` or https://huggingface.co.
+        endpoint: the Hub's URL; default: ``HF_ENDPOINT`` or https://huggingface.co. One with
+            ``user:password@`` is refused before any request.
         cache_dir: the Hugging Face cache to use; default: ``HF_HUB_CACHE``.
 
     Returns:
@@ -552,8 +608,9 @@ def pull(
         ``PeftModel.from_pretrained``; its name is the commit sha.
 
     Raises:
-        SrmzooError: a malformed repo id; a repo, revision or file that does not exist or cannot be read
-            (private without the right token); an unreachable Hub with nothing cached; a corrupted or
+        SrmzooError: a malformed repo id or endpoint; a repo, revision or file that does not exist or cannot
+            be read (private without the right token); an unreachable Hub with nothing cached, or with a
+            cached commit never verified online; a files list that lacks an adapter file; a corrupted or
             tampered download.
 
     >>> pull("not a repo")
@@ -571,19 +628,31 @@ def pull(
     secret = get_token() if token is None else token if isinstance(token, str) else None
     at = f"{repo}@{revision or 'main'}"
     discard = lambda: _discard_partial_snapshot(repo, revision, cache_dir)  # noqa: E731
-    with _hub_errors(f"download {at}", repo=repo, endpoint=endpoint, token=secret, on_corrupted=discard):
-        snapshot = Path(
-            snapshot_download(
+
+    def download(at_revision: str | None, paths: list[str]) -> Path:
+        # glob.escape: huggingface_hub reads allow_patterns as globs; a listed name must match only itself
+        with _hub_errors(f"download {at}", repo=repo, endpoint=endpoint, token=secret, on_corrupted=discard):
+            folder = snapshot_download(
                 repo,
-                revision=revision,
+                revision=at_revision,
                 cache_dir=cache_dir,
                 endpoint=endpoint,
                 token=token,
                 library_name="srmzoo",
+                allow_patterns=[glob.escape(p) for p in paths],
             )
-        )
+        return Path(folder)
+
+    # The list first: nothing else is downloaded before the Hub (or an earlier verification) vouches for it.
+    snapshot = download(revision, [FILES_MANIFEST])
     api = HfApi(endpoint=endpoint, token=token, library_name="srmzoo")
-    _verify_snapshot(snapshot, repo, at, api)
+    entries, online = _trusted_manifest(snapshot, repo, at, api, secret)
+    snapshot = download(snapshot.name, [FILES_MANIFEST, *entries])
+    _check_listed_files(snapshot, at, entries)
+    _remove_unlisted_files(snapshot, at, entries)
+    if online:
+        _record_verified(snapshot, repo, endpoint)
+    log.info("verified %d files of %s (commit %s)", len(entries), at, snapshot.name)
     return snapshot
 
 
@@ -596,51 +665,103 @@ def _git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def _hub_advertises(api: Any, repo: str, commit: str, path: str, data: bytes) -> bool | None:
-    """Whether ``data`` is what the Hub lists for ``path`` at ``commit``; None when the Hub cannot be asked."""
+def _hub_advertises(api: Any, repo: str, commit: str, path: str, data: bytes) -> tuple[bool | None, str]:
+    """Whether ``data`` is what the Hub lists for ``path`` at ``commit``, and why not.
+
+    ``(None, reason)`` when the Hub could not be asked (unreachable, offline mode, the answer dropped). An
+    HTTP error answer is raised, for :func:`_hub_errors` to turn into a refusal.
+    """
     try:
         infos = api.get_paths_info(repo, [path], revision=commit)
     except _transport_errors() as err:
-        log.warning(
-            "cannot reach the Hub to check %s of %s@%s (%s); checked against the cached copy only",
-            path,
-            repo,
-            commit[:12],
-            type(err).__name__,
-        )
-        return None
+        return None, type(err).__name__
     info = next((i for i in infos if getattr(i, "path", None) == path), None)
     if info is None:
-        return False
+        return False, "the Hub does not list it"
     if getattr(info, "lfs", None) is not None:
-        return info.lfs.sha256 == hashlib.sha256(data).hexdigest()
-    return info.blob_id == _git_blob_id(data)
+        return info.lfs.sha256 == hashlib.sha256(data).hexdigest(), "sha256 differs"
+    return info.blob_id == _git_blob_id(data), "git blob id differs"
 
 
-def _verify_snapshot(snapshot: Path, repo: str, at: str, api: Any) -> None:
-    """Check a downloaded snapshot against its ``srmzoo_files.json``; remove it from the cache if it fails."""
+def _parse_manifest(data: bytes) -> dict[str, tuple[int, str]] | None:
+    """``{path: (size, sha256)}`` of a ``srmzoo_files.json``; None if it is not one.
+
+    >>> _parse_manifest(b'{"a.json": {"sha256": "ab", "size": 2}}')
+    {'a.json': (2, 'ab')}
+    >>> _parse_manifest(b'{"../a": {"sha256": "ab", "size": 2}}') is None
+    True
+    """
+    try:
+        manifest = json.loads(data)
+        entries = {_repo_path(p): (int(e["size"]), str(e["sha256"])) for p, e in manifest.items()}
+    except (ValueError, TypeError, KeyError, AttributeError, SrmzooError):
+        return None
+    entries.pop(FILES_MANIFEST, None)  # a list cannot hash itself
+    return entries
+
+
+def _trusted_manifest(
+    snapshot: Path, repo: str, at: str, api: Any, token: str | None
+) -> tuple[dict[str, tuple[int, str]], bool]:
+    """The entries of a snapshot's ``srmzoo_files.json`` once the Hub, or a record of it, vouches for them.
+
+    Returns the entries and whether the Hub confirmed the list just now (False: an earlier online
+    verification on this machine did). Refuses a list the Hub contradicts (removing the snapshot), one
+    nothing vouches for, and one that leaves out a file in :data:`REQUIRED_FILES`.
+    """
     listing = snapshot / FILES_MANIFEST
     if not listing.is_file():
         raise SrmzooError(
             f"{at} is not an srmzoo adapter repo: {FILES_MANIFEST} is missing",
             hint="publish adapters with `srmzoo publish`; load plain PEFT repos with PeftModel.from_pretrained",
         )
-    fix = "retry the download; if it fails again, the Hub or a proxy on the way serves damaged files"
     data = listing.read_bytes()
-    with _hub_errors(f"check {FILES_MANIFEST} of {at}", repo=repo, endpoint=api.endpoint, token=None):
-        advertised = _hub_advertises(api, repo, snapshot.name, FILES_MANIFEST, data)
-    try:
-        manifest = json.loads(data)
-        entries = {_repo_path(p): (int(e["size"]), str(e["sha256"])) for p, e in manifest.items()}
-    except (ValueError, TypeError, KeyError, AttributeError, SrmzooError):
-        advertised = False
+    commit = snapshot.name
+    with _hub_errors(f"check {FILES_MANIFEST} of {at}", repo=repo, endpoint=api.endpoint, token=token):
+        advertised, why = _hub_advertises(api, repo, commit, FILES_MANIFEST, data)
     if advertised is False:
         _discard_snapshot(snapshot, [FILES_MANIFEST])
         raise SrmzooError(
             f"download of {at} is corrupted or tampered: {FILES_MANIFEST} differs from what the Hub lists "
             "for it; the download was removed from the cache",
-            hint=fix,
+            hint="retry the download; if it fails again, the Hub or a proxy on the way serves damaged files",
         )
+    if advertised is None:
+        verified = _verified_before(snapshot, data)
+        if verified is None:
+            raise SrmzooError(
+                f"cannot verify {at}: the Hub at {api.endpoint} did not confirm {FILES_MANIFEST} of commit "
+                f"{commit[:12]} ({why}) and this machine never verified that commit online; its files "
+                "were not used",
+                hint="retry when the Hub answers (a commit verified online once can be pulled offline "
+                "later), or load a local adapter directory",
+            )
+        log.info(
+            "the Hub at %s did not confirm %s of %s (%s); commit %s was verified online on this machine "
+            "at %s, so its cached files are checked against that record",
+            api.endpoint,
+            FILES_MANIFEST,
+            at,
+            why,
+            commit[:12],
+            verified,
+        )
+    entries = _parse_manifest(data)
+    if entries is None:
+        raise SrmzooError(
+            f"{at} has a malformed {FILES_MANIFEST}: expected {{path: {{sha256, size}}}} with relative paths",
+            hint="publish the adapter again with `srmzoo publish`",
+        )
+    if missing := [name for name in REQUIRED_FILES if name not in entries]:
+        raise SrmzooError(
+            f"{at} cannot be verified: its {FILES_MANIFEST} does not list {', '.join(missing)}",
+            hint="publish the adapter again with `srmzoo publish`, which lists every adapter file",
+        )
+    return entries, advertised is True
+
+
+def _check_listed_files(snapshot: Path, at: str, entries: Mapping[str, tuple[int, str]]) -> None:
+    """Every listed file is in the snapshot with its listed size and sha256, or the snapshot is removed."""
     bad: list[str] = []
     problems: list[str] = []
     for path, (size, sha256) in sorted(entries.items()):
@@ -661,24 +782,93 @@ def _verify_snapshot(snapshot: Path, repo: str, at: str, api: Any) -> None:
         raise SrmzooError(
             f"download of {at} is corrupted or tampered: {'; '.join(problems)}; "
             "the download was removed from the cache",
-            hint=fix,
+            hint="retry the download; if it fails again, the Hub or a proxy on the way serves damaged files",
         )
-    if ADAPTER_META_FILE not in entries:
-        raise SrmzooError(
-            f"{at} is not an srmzoo adapter: {ADAPTER_META_FILE} is not among its verified files",
-            hint="publish adapters with `srmzoo publish`",
-        )
-    unlisted = sorted(
-        str(p.relative_to(snapshot).as_posix())
-        for p in snapshot.rglob("*")
-        if p.is_file()
-        and p.relative_to(snapshot).as_posix() not in {*entries, FILES_MANIFEST, ".gitattributes"}
-    )
-    if unlisted:
+
+
+def _remove_unlisted_files(snapshot: Path, at: str, entries: Mapping[str, tuple[int, str]]) -> None:
+    """Unlink what the list does not name from the snapshot folder, so it holds verified files only.
+
+    Their blobs stay in the cache: a later pull relinks them without a download, and removes them again.
+    """
+    keep = {*entries, FILES_MANIFEST, ".gitattributes"}  # the Hub writes .gitattributes; nothing loads it
+    removed: list[str] = []
+    for folder, dirs, files in os.walk(snapshot, topdown=False):
+        here = Path(folder)
+        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            path = here / name
+            relative = path.relative_to(snapshot).as_posix()
+            if relative in keep:
+                continue
+            try:
+                path.unlink()
+            except OSError as err:  # left there, it would be loaded unverified: refuse the snapshot instead
+                raise SrmzooError(
+                    f"cannot use {at}: {relative} in {snapshot} is not in {FILES_MANIFEST} and cannot be "
+                    f"removed ({err.strerror or err})",
+                    hint="make the Hugging Face cache writable, or pass another cache_dir / --cache-dir",
+                ) from None
+            removed.append(relative)
+        if here != snapshot and not any(here.iterdir()):
+            with contextlib.suppress(OSError):  # an empty folder loads nothing
+                here.rmdir()
+    if removed:
         log.warning(
-            "%s has files that %s does not list (not verified): %s", at, FILES_MANIFEST, ", ".join(unlisted)
+            "removed %d files from the snapshot of %s that %s does not list (added outside `srmzoo publish`, "
+            "unverified): %s",
+            len(removed),
+            at,
+            FILES_MANIFEST,
+            ", ".join(sorted(removed)),
         )
-    log.info("verified %d files of %s (commit %s)", len(entries), at, snapshot.name)
+
+
+def _record_file(snapshot: Path) -> Path | None:
+    """Where the record of verifying ``snapshot`` online goes; None outside a Hugging Face cache layout."""
+    storage = snapshot.parent.parent
+    if snapshot.parent.name != "snapshots" or not storage.name.startswith("models--"):
+        return None
+    if not _SHA1.fullmatch(snapshot.name):
+        return None
+    return storage / VERIFIED_DIR / f"{snapshot.name}.json"
+
+
+def _record_verified(snapshot: Path, repo: str, endpoint: str) -> None:
+    """Record that ``snapshot``'s commit was verified online, with the sha256 of its verified files list."""
+    path = _record_file(snapshot)
+    if path is None:
+        return
+    record = {
+        "repo": repo,
+        "commit": snapshot.name,
+        "files_manifest_sha256": hashlib.sha256((snapshot / FILES_MANIFEST).read_bytes()).hexdigest(),
+        "endpoint": endpoint,
+        "verified": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("verified %s, but could not record it in %s (%s): offline pulls of it will be refused",
+                    snapshot.name, path, err)  # fmt: skip
+
+
+def _verified_before(snapshot: Path, data: bytes) -> str | None:
+    """When this commit was verified online here, if its record names exactly this files list."""
+    path = _record_file(snapshot)
+    try:
+        record = json.loads(path.read_text()) if path is not None else None
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(record, dict)
+        or record.get("commit") != snapshot.name
+        or record.get("files_manifest_sha256") != hashlib.sha256(data).hexdigest()
+    ):
+        return None
+    return str(record.get("verified") or "an unknown date")
 
 
 def _discard_partial_snapshot(repo: str, revision: str | None, cache_dir: str | os.PathLike | None) -> None:
@@ -705,6 +895,8 @@ def _discard_snapshot(snapshot: Path, bad: list[str]) -> None:
     if snapshot.parent.name != "snapshots" or not storage.name.startswith("models--"):
         log.warning("not removing %s: not a snapshot folder of the Hugging Face cache", snapshot)
         return
+    if (record := _record_file(snapshot)) is not None:
+        record.unlink(missing_ok=True)  # what was verified is gone; the next pull verifies online again
     blobs = (storage / "blobs").resolve()
     for path in bad:
         link = snapshot / path

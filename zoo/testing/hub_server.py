@@ -17,6 +17,9 @@ Where it differs from the real Hub, on purpose:
   their tree entries carry ``lfs.oid`` (sha256) and resolve answers with ``X-Linked-Etag`` (sha256) and
   ``X-Linked-Size``. They carry no ``xetHash``, so clients fetch them with a plain HTTP GET.
 - No pull requests, discussions, gating, Space runtimes, ``.gitignore`` enforcement or rate limits.
+- Request bodies are capped (``max_body_bytes``, 64 MiB by default): a larger ``Content-Length`` (or
+  chunked total) gets a 413 with a JSON error before any of the body is read; a ``Content-Length`` that is
+  not a plain byte count gets a 400. Either way the connection is closed and the server keeps serving.
 
 What huggingface_hub 2.4 checks when it downloads (``file_download.py``): ``http_get`` counts the bytes
 it received and compares them with the size from the metadata HEAD (``X-Linked-Size``, else
@@ -26,7 +29,9 @@ downloaded bytes: the ETag only names the blob in the cache. (In ``local_dir`` m
 it downloads.) ``HfApi.verify_repo_checksums`` is the one place that hashes local files against the
 Hub's tree (git sha1, or sha256 for LFS files), and only when called explicitly. `HubServer.tamper`
 corrupts the bytes ``resolve`` serves while the HEAD, the tree and paths-info keep advertising the
-original ETag, size and hashes, so both behaviours can be exercised.
+original ETag, size and hashes, so both behaviours can be exercised; ``tamper(..., mode="replace",
+data=...)`` serves chosen bytes (a forger's), and `HubServer.drop` makes chosen requests go unanswered, as a
+proxy that drops them would.
 
 >>> import urllib.request
 >>> with HubServer(tokens={"hf_testtoken": "alice"}) as hub:
@@ -51,6 +56,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -64,6 +70,7 @@ from ..errors import SrmzooError, close_names
 
 __all__ = [
     "DEFAULT_GITATTRIBUTES",
+    "DEFAULT_MAX_BODY_BYTES",
     "HUB_LICENSES",
     "HubRequest",
     "HubServer",
@@ -73,8 +80,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TamperMode = Literal["flip", "truncate"]
-_TAMPER_MODES: tuple[str, ...] = ("flip", "truncate")
+TamperMode = Literal["flip", "truncate", "replace"]
+_TAMPER_MODES: tuple[str, ...] = ("flip", "truncate", "replace")
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+_LINE_LIMIT = 65536  # bytes in one chunk-size or trailer line, as http.server limits header lines
+# After a 413, the body still coming is read and dropped: for at most this long, and until the client is
+# idle for _LINGER_IDLE_S.
+_LINGER_S = 5.0
+_LINGER_IDLE_S = 1.0
 _REPO_TYPES = ("model", "dataset", "space")
 
 # The .gitattributes the Hub writes into the initial commit of a new repo (its standard LFS list).
@@ -182,7 +195,9 @@ def _attribute_matches(pattern: str, path: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern.lstrip("/"))
 
 
-def _tampered(data: bytes, mode: str) -> bytes:
+def _tampered(data: bytes, mode: str, replacement: bytes | None = None) -> bytes:
+    if mode == "replace":
+        return replacement or b""
     if not data:
         return data
     if mode == "flip":  # one bit in the middle: the size is unchanged, only a content hash can tell
@@ -269,7 +284,8 @@ class _Store:
         self.lock = threading.RLock()
         self.repos: dict[tuple[str, str], _Repo] = {}
         self.blobs: dict[str, _Blob] = {}
-        self.tampering: dict[tuple[str, str, str], tuple[str | None, str]] = {}
+        # (repo type, repo id, path) -> (commit sha or None for every commit, mode, bytes for "replace")
+        self.tampering: dict[tuple[str, str, str], tuple[str | None, str, bytes | None]] = {}
         self._trees: dict[str, dict[str, str]] = {}
         try:
             (root / "blobs").mkdir(parents=True, exist_ok=True)
@@ -449,9 +465,10 @@ class _Store:
             self.save()
             return commit
 
-    def tampered_mode(self, repo: _Repo, path: str, sha: str) -> str | None:
+    def tampered(self, repo: _Repo, path: str, sha: str) -> tuple[str, bytes | None] | None:
+        """The tamper mode (and replacement bytes) for ``path`` at commit ``sha``; None: serve it faithfully."""
         rule = self.tampering.get((repo.repo_type, repo.repo_id, path))
-        return rule[1] if rule is not None and rule[0] in (None, sha) else None
+        return (rule[1], rule[2]) if rule is not None and rule[0] in (None, sha) else None
 
 
 # -------------------------------------------------------------------------------------------- card checks
@@ -1049,7 +1066,7 @@ class _HubApp:
             )
         blob = store.blobs[entry.oid]
         # A HEAD always describes the stored file: tampering changes only the bytes a GET sends.
-        tamper = store.tampered_mode(repo, path, sha) if method == "GET" else None
+        tamper = store.tampered(repo, path, sha) if method == "GET" else None
         etag = blob.sha256 if entry.lfs else entry.oid
         reply_headers = {
             "X-Repo-Commit": sha,
@@ -1060,7 +1077,7 @@ class _HubApp:
         if entry.lfs:
             reply_headers.update({"X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(blob.size)})
         if tamper is not None:
-            data = _tampered(store.read_blob(entry.oid), tamper)
+            data = _tampered(store.read_blob(entry.oid), *tamper)
             span = _byte_range(headers.get("Range"), len(data))
             if span is None:
                 return _Reply(200, reply_headers, data)
@@ -1076,10 +1093,12 @@ class _HubApp:
 class _HubHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, app: _HubApp, log: list[HubRequest]):
+    def __init__(self, app: _HubApp, log: list[HubRequest], max_body_bytes: int, dropping: list[str]):
         super().__init__(("127.0.0.1", 0), _HubRequestHandler)
         self.app = app
         self.log = log
+        self.max_body_bytes = max_body_bytes
+        self.dropping = dropping  # fnmatch patterns of request paths answered by closing the connection
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
@@ -1128,26 +1147,77 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         logger.debug("test hub: " + format, *args)
 
     def _read_body(self) -> bytes:
+        """The request's body, all of it, or an error before more than ``max_body_bytes`` is read.
+
+        Raises:
+            _BodyTooLarge: the declared length (or the chunks so far) is over the limit; nothing more was read.
+            ValueError: a Content-Length that is not one plain byte count, or a malformed chunked body.
+        """
+        limit = self.server.max_body_bytes
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                pass
+            chunks, total = [], 0
+            while size := self._chunk_size():
+                total += size
+                if total > limit:
+                    raise _BodyTooLarge(total)
+                chunk = self.rfile.read(size)
+                if len(chunk) != size:
+                    raise ValueError("chunked body ended early")
+                chunks.append(chunk)
+                self.rfile.readline(_LINE_LIMIT)
+            for _ in range(100):  # trailers, up to the blank line
+                if self.rfile.readline(_LINE_LIMIT + 1) in (b"\r\n", b"\n", b""):
+                    break
+            else:
+                raise ValueError("too many trailer lines")
             return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        declared = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+        if not declared:
+            return b""
+        if len(declared) > 1 or not re.fullmatch(r"[0-9]{1,19}", next(iter(declared))):
+            raise ValueError(f"Content-Length must be one byte count, got {sorted(declared)}")
+        length = int(declared.pop())
+        if length > limit:
+            raise _BodyTooLarge(length)
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise ValueError("body ended before its Content-Length")
+        return body
+
+    def _chunk_size(self) -> int:
+        line = self.rfile.readline(_LINE_LIMIT + 1)
+        digits = line.split(b";")[0].strip()
+        if len(line) > _LINE_LIMIT or not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", digits):
+            raise ValueError(f"bad chunk size line {line[:40]!r}")
+        return int(digits, 16)
 
     def _handle(self, method: str) -> None:
+        limit = self.server.max_body_bytes
+        linger = 0
         try:
             # Read the whole body before anything can fail: leftovers would be parsed as the next request.
             body = self._read_body()
-        except (ValueError, OverflowError):
+        except _BodyTooLarge as err:
+            self.close_connection = True  # the unread body cannot be framed as requests
+            linger = err.size
+            reply = _HubError(
+                413,
+                f"request body of {err.size} bytes is over this test Hub's limit of {limit} bytes "
+                "(HubServer(max_body_bytes=...))",
+            ).reply()
+        except (ValueError, OverflowError) as err:
             self.close_connection = True  # the rest of the stream cannot be framed any more
-            reply = _HubError(400, "malformed Content-Length or chunked body").reply()
+            reply = _HubError(400, f"malformed Content-Length or chunked body: {err}").reply()
+        except OSError:  # the client stalled past `timeout` or went away mid-body: nobody to answer
+            self.close_connection = True
+            self.server.log.append(HubRequest(method, self.path, 0))
+            return
         else:
             url = urlsplit(self.path)
+            if any(fnmatch.fnmatchcase(url.path, pattern) for pattern in self.server.dropping):
+                self.close_connection = True  # no status line at all: the client sees a dropped connection
+                self.server.log.append(HubRequest(method, self.path, 0))
+                return
             try:
                 reply = self.server.app.handle(method, url.path, parse_qs(url.query), self.headers, body)
             except _HubError as err:
@@ -1157,18 +1227,36 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
                 reply = _json_reply({"error": f"test Hub internal error: {err!r}"}, 500)
         self.server.log.append(HubRequest(method, self.path, reply.status))
         self._send(reply, head=method == "HEAD")
+        if linger:
+            self._discard(linger)
+
+    def _discard(self, declared: int) -> None:
+        """Read and drop up to ``declared`` bytes the client still sends after a 413, for a while.
+
+        A client that writes its whole body before reading the answer (http.client, httpx) would otherwise
+        get a broken pipe or a reset instead of the 413: closing a socket with unread input sends a TCP RST.
+        Nothing is kept, so memory stays flat whatever was declared.
+        """
+        deadline = time.monotonic() + _LINGER_S
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(_LINGER_IDLE_S)
+            while declared > 0 and time.monotonic() < deadline:
+                data = self.connection.recv(min(declared, 1 << 20))
+                if not data:
+                    break
+                declared -= len(data)
 
     def _send(self, reply: _Reply, *, head: bool) -> None:
-        self.send_response(reply.status)
-        length = reply.file[2] if reply.file else len(reply.body)
-        for name, value in {**reply.headers, "Content-Length": str(length)}.items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if head:
-            return
         try:
+            self.send_response(reply.status)
+            length = reply.file[2] if reply.file else len(reply.body)
+            for name, value in {**reply.headers, "Content-Length": str(length)}.items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if head:
+                return
             if reply.file is None:
                 self.wfile.write(reply.body)
                 return
@@ -1178,8 +1266,14 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
                 while remaining > 0 and (chunk := blob.read(min(remaining, 1 << 20))):
                     self.wfile.write(chunk)
                     remaining -= len(chunk)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up mid-download: its business
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up mid-answer: its business
             self.close_connection = True
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
 
 
 # ----------------------------------------------------------------------------------------------- public
@@ -1208,9 +1302,12 @@ class HubServer:
             directory is kept, and a server started on it again finds its repos.
         lfs_threshold: Files larger than this (bytes) are described as LFS files, like those matched by
             ``filter=lfs`` in the repo's ``.gitattributes``. The Hub's limit for regular files is 10 MiB.
+        max_body_bytes: The largest request body accepted; a request declaring more gets a 413 before any
+            of its body is read (commit contents travel base64-inline, so a commit may carry about 3/4 of it).
 
     Raises:
-        SrmzooError: A token, user or org name is not a string the Hub would accept.
+        SrmzooError: A token, user or org name is not a string the Hub would accept, or a size limit is not
+            a byte count.
 
     >>> from huggingface_hub import HfApi
     >>> with HubServer(tokens={"hf_testtoken": "alice"}) as hub:
@@ -1226,6 +1323,7 @@ class HubServer:
         orgs: Mapping[str, Iterable[str]] | None = None,
         root: str | Path | None = None,
         lfs_threshold: int = 10 * 1024 * 1024,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ):
         tokens = dict(tokens or {})
         users = set(tokens.values())
@@ -1248,6 +1346,13 @@ class HubServer:
                 )
         if not isinstance(lfs_threshold, int) or lfs_threshold < 0:
             raise SrmzooError(f"lfs_threshold must be a byte count >= 0, got {lfs_threshold!r}")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 0:
+            raise SrmzooError(
+                f"max_body_bytes must be a byte count >= 0, got {max_body_bytes!r}",
+                hint=f"the default is {DEFAULT_MAX_BODY_BYTES} (64 MiB)",
+            )
+        self._max_body_bytes = max_body_bytes
+        self._dropping: list[str] = []
         self._root = Path(tempfile.mkdtemp(prefix="srmzoo-hub-")) if root is None else Path(root)
         # A temporary root goes at stop(), or when a server that never ran is collected or Python exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True) if root is None else None
@@ -1275,7 +1380,7 @@ class HubServer:
                 "this HubServer is already running or was stopped",
                 hint="create a new HubServer (pass the same root= to keep the repos)",
             )
-        self._httpd = _HubHTTPServer(self._app, self._log)
+        self._httpd = _HubHTTPServer(self._app, self._log, self._max_body_bytes, self._dropping)
         self._app.base_url = self.url
         # A short poll keeps stop() quick (the default 0.5 s adds up over a test suite of servers).
         self._thread = threading.Thread(
@@ -1337,7 +1442,7 @@ class HubServer:
 
     @property
     def requests(self) -> list[HubRequest]:
-        """Every request answered so far, oldest first (a copy).
+        """Every request answered so far, oldest first (a copy); status 0: dropped without an answer.
 
         >>> import urllib.error, urllib.request
         >>> with HubServer() as hub:
@@ -1447,6 +1552,7 @@ class HubServer:
         *,
         revision: str | None = None,
         mode: TamperMode = "flip",
+        data: bytes | None = None,
         repo_type: str = "model",
     ) -> None:
         """Corrupt what ``resolve`` serves for one file, leaving every advertised ETag, size and hash intact.
@@ -1455,17 +1561,20 @@ class HubServer:
         one bit in the middle byte: same length, so huggingface_hub 2.4 accepts it and only a content hash
         (sha256, git sha1, ``HfApi.verify_repo_checksums``) catches it. ``truncate`` serves the first half
         with an honest ``Content-Length`` for that half; the client compares it with the size from its
-        HEAD and raises ``OSError("Consistency check failed ...")``.
+        HEAD and raises ``OSError("Consistency check failed ...")``. ``replace`` serves ``data`` instead: a
+        forger's bytes; of the stored file's length they pass the client's size check, as ``flip`` does.
 
         Args:
             repo_id: An existing repo.
             path: A file in it.
             revision: Tamper only at the commit this branch/tag/sha names now; None: at every revision.
-            mode: ``flip`` or ``truncate``.
+            mode: ``flip``, ``truncate`` or ``replace``.
+            data: The bytes ``replace`` serves (required for it, refused for the others).
             repo_type: ``model``, ``dataset`` or ``space``.
 
         Raises:
-            SrmzooError: Unknown mode, repo or revision, or the file is missing or empty there.
+            SrmzooError: Unknown mode, ``data`` missing for ``replace`` or given for another mode, unknown
+                repo or revision, or the file is missing or empty there.
 
         >>> import urllib.request
         >>> with HubServer() as hub:
@@ -1477,6 +1586,12 @@ class HubServer:
         """
         if mode not in _TAMPER_MODES:
             raise SrmzooError(f"unknown tamper mode {mode!r}", hint=f"use one of {', '.join(_TAMPER_MODES)}")
+        if (mode == "replace") != isinstance(data, bytes):
+            raise SrmzooError(
+                f"tamper mode {mode!r} " + ("needs data= (the bytes to serve)" if mode == "replace" else
+                                            "takes no data= (only mode='replace' does)"),
+                hint="tamper(repo, path, mode='replace', data=b'...') serves chosen bytes",
+            )  # fmt: skip
         repo = self._repo(repo_id, repo_type)
         with self._store.lock:
             try:
@@ -1490,7 +1605,8 @@ class HubServer:
                     + ("no such file" if entry is None else "it is empty"),
                     hint=f"files there: {', '.join(sorted(repo.commits[sha].files))}",
                 )
-            self._store.tampering[(repo_type, repo_id, path)] = (None if revision is None else sha, mode)
+            at = None if revision is None else sha
+            self._store.tampering[(repo_type, repo_id, path)] = (at, mode, data)
 
     def untamper(self) -> None:
         """Serve every file faithfully again.
@@ -1500,3 +1616,34 @@ class HubServer:
         """
         with self._store.lock:
             self._store.tampering.clear()
+
+    def drop(self, *patterns: str) -> None:
+        """Leave requests whose path matches one of ``patterns`` unanswered: the connection just closes.
+
+        As a proxy or a broken Hub that drops a request: the client sees a connection closed without a
+        response. Patterns are ``fnmatch`` patterns of the URL path without its query (``*`` crosses
+        '/'), e.g. ``"*/paths-info/*"``; the body is read first, so other requests are unaffected. Each call
+        replaces the earlier patterns; ``drop()`` answers everything again. Dropped requests appear in
+        `requests` with status 0.
+
+        Raises:
+            SrmzooError: A pattern is not a non-empty string starting with '/' or '*'.
+
+        >>> import http.client, urllib.request
+        >>> with HubServer() as hub:
+        ...     hub.drop("/api/whoami*")
+        ...     try:
+        ...         _ = urllib.request.urlopen(hub.url + "/api/whoami-v2")
+        ...     except http.client.RemoteDisconnected:
+        ...         dropped = True
+        ...     hub.drop()
+        ...     dropped, hub.requests
+        (True, [HubRequest(method='GET', path='/api/whoami-v2', status=0)])
+        """
+        for pattern in patterns:
+            if not isinstance(pattern, str) or not pattern.startswith(("/", "*")):
+                raise SrmzooError(
+                    f"drop pattern {pattern!r} must match a URL path",
+                    hint="start it with '/' or '*', e.g. hub.drop('*/paths-info/*')",
+                )
+        self._dropping[:] = patterns
