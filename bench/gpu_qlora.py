@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     if "adapter_dir" in results.get("135m_train_bf16", {}):
         adapter = Path(results["135m_train_bf16"]["adapter_dir"])
         run_part(results, "135m_eval", eval_part, adapter, small, args.work / "eval-135m")
-        run_part(results, "135m_grpo", grpo_part, ROOT / "recipes/math/math-135m-grpo.yaml", adapter, small,
-                 args.work / "run-135m-grpo")
+        run_part(results, "135m_grpo", grpo_part, ROOT / "recipes/math/ablations/math-135m-grpo.yaml", adapter,
+                 small, args.work / "run-135m-grpo")
     save()
 
     # The math-7b recipe itself (QLoRA NF4, r=32, 1024 tokens, batch 8 x accum 4, gradient checkpointing).

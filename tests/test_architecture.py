@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "eval": 2,
     "train": 3,
     "publish": 3,
-    "app": 4,  # reasoner, reproduce, cli, testing: they put the stages together for a user
+    "app": 4,  # reasoner, reproduce, cli, testing, serve: they put the stages together for a user
 }
 APP_MODULES = {"srmzoo.reasoner", "srmzoo.reproduce", "srmzoo.cli"}
 # Pairs of layers on one level that must still not meet.
@@ -40,7 +40,7 @@ def layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) > 2 and parts[1] in LAYERS:
         return parts[1]
-    if len(parts) > 1 and parts[1] == "testing":
+    if len(parts) > 1 and parts[1] in ("testing", "serve"):
         return "app"
     return "core"
 
@@ -139,6 +139,13 @@ def test_eval_never_imports_train():
     wrong = [f"{m} -> {t}" for m, ts in graph().items() for t in ts
              if m.startswith("srmzoo.eval") and t.startswith("srmzoo.train")]
     assert not wrong
+
+
+def test_only_the_command_line_imports_serve():
+    """serve imports the reasoner, never the reverse: the server is a layer over the library."""
+    wrong = [f"{m} -> {t}" for m, ts in graph().items() for t in ts
+             if t.startswith("srmzoo.serve") and not m.startswith("srmzoo.serve") and m != "srmzoo.cli"]
+    assert not wrong, "\n".join(sorted(wrong))
 
 
 def test_the_core_names_no_domain():

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from srmzoo.cli import build_parser, main
+from srmzoo.cli import COMMANDS, build_parser, main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -23,6 +23,15 @@ def test_every_subcommand_has_help(capsys):
             main([name, "--help"])
         assert exit_.value.code == 0
         assert "usage: srmzoo" in capsys.readouterr().out
+
+
+def test_every_command_has_exactly_one_parser():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert list(sub.choices) == ["bases", "chat", "train", "eval", "data", "demo", "list", "rewards", "solve", "card",
+                                 "export", "reproduce", "publish", "pull"]  # the order --help lists them in
+    assert set(sub.choices) == set(COMMANDS)
+    assert build_parser().parse_args(["list"]).all is False
+    assert build_parser().parse_args(["list", "--all"]).all is True
 
 
 def test_bases_lists_every_base(capsys):

@@ -3,9 +3,12 @@ disjointness, rewards, the dataset round trip, HumanEval's 164 canonical solutio
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -150,7 +153,96 @@ def test_code_batches_run_through_run_many_with_two_workers(monkeypatch):
     completions = [block("def inc(x):\n    return x + 1"), r"\boxed{19}", block("def inc(x):\n    return x")]
     checks = check_completions(completions, [INC, output, INC])
     assert [c.verdict for c in checks] == [Verdict.CORRECT, Verdict.CORRECT, Verdict.WRONG]
-    assert calls == [(2, {"workers": 2, "timeout": 3.0})]
+    assert calls == [(2, {"workers": 2, "timeout": 3.0, "require_full_isolation": True})]
+
+
+# ------------------------------------------------------------------------- verdict forgeries and isolation
+
+
+def _hostile_module():
+    spec = importlib.util.spec_from_file_location(
+        "hostile_programs", Path(__file__).parent / "hostile" / "hostile_programs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up by name
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+FORGERIES = [case for case in _hostile_module().CASES if case.tests is not None]
+SQUARE = Example(
+    id="square",
+    family="humaneval",
+    question="Write square(x).",
+    answer="square",
+    solution="",
+    meta={"answer_kind": "code", "tests": FORGERIES[0].tests, "entry_point": "square", "timeout_s": 1.5},
+)
+
+
+def test_the_review_s_six_forgeries_are_among_the_cases():
+    names = {case.name for case in FORGERIES}
+    assert {
+        "verdict_nonce_from_frames",
+        "verdict_harness_function_from_frames",
+        "verdict_patch_os_write",
+        "verdict_patch_builtins_exec",
+        "verdict_eq_always_true",
+        "verdict_forked_rewriter",
+    } <= names
+    # every one defines a square that does not square (0, a Liar, or a table of what it hoped to find)
+    assert all("def square(x):" in case.program and "x * x" not in case.program for case in FORGERIES)
+
+
+def test_forged_verdicts_are_wrong_for_the_verifier_the_domain_and_the_reward(coding):
+    examples = [
+        SQUARE if case.tests == SQUARE.meta["tests"] else Example(
+            case.name, "humaneval", "q", "square", "", {**SQUARE.meta, "tests": case.tests}
+        )
+        for case in FORGERIES
+    ]
+    completions = [block(case.program) for case in FORGERIES]
+    checks = check_completions(completions, examples)
+    assert {case.name: check.verdict for case, check in zip(FORGERIES, checks, strict=True)} == {
+        case.name: Verdict.WRONG for case in FORGERIES
+    }
+    outcomes = {case.name: check.detail.split(":")[0] for case, check in zip(FORGERIES, checks, strict=True)}
+    assert outcomes == {case.name: case.verdict.value for case in FORGERIES}
+    assert [c.correct for c in coding.check_batch(completions, examples)] == [False] * len(FORGERIES)
+    rewards = coding_correct(completions, answer=["square"] * len(FORGERIES), meta=[e.meta for e in examples])
+    assert rewards == [0.0] * len(FORGERIES)
+
+
+def test_the_honest_square_still_passes_and_an_ordinary_wrong_one_fails():
+    right, wrong = block("def square(x):\n    return x * x"), block("def square(x):\n    return x + x")
+    assert [c.verdict for c in check_completions([right, wrong], [SQUARE, SQUARE])] == [
+        Verdict.CORRECT,
+        Verdict.WRONG,
+    ]
+    assert coding_correct([right, wrong], answer=["square"] * 2, meta=[SQUARE.meta] * 2) == [1.0, 0.0]
+
+
+def test_a_prelude_helper_is_the_dataset_s_not_the_completion_s():
+    # HumanEval/38: the tests encode with the prompt's encode_cyclic; a completion that redefines both
+    # encode_cyclic and decode_cyclic as the identity passed in a shared namespace.
+    problem = next(e for e in humaneval_examples(39) if e.answer == "decode_cyclic")
+    cheat = block("def encode_cyclic(s):\n    return s\n\ndef decode_cyclic(s):\n    return s")
+    assert check_completions([cheat, problem.solution], [problem] * 2)[0].verdict is Verdict.WRONG
+    assert check_completions([problem.solution], [problem])[0].verdict is Verdict.CORRECT
+
+
+def test_the_verifier_refuses_a_weaker_sandbox_unless_the_user_opts_in(monkeypatch):
+    real = verification_module.sandbox_capabilities()
+    weak = dataclasses.replace(real, missing={"seccomp_filter": "pretend: EINVAL"})
+    monkeypatch.setattr(verification_module, "sandbox_capabilities", lambda: weak)
+    monkeypatch.delenv(verification_module.WEAK_SANDBOX_VARIABLE, raising=False)
+    with pytest.raises(SrmzooError, match="refusing to run model-written code.*seccomp_filter") as info:
+        check_completions([block("def inc(x):\n    return x + 1")], [INC])
+    assert "SRMZOO_ALLOW_WEAK_SANDBOX=1" in info.value.hint
+    # nothing to run, nothing refused
+    assert check_completions(["no code"], [INC])[0].verdict is Verdict.UNVERIFIABLE
+    monkeypatch.setenv(verification_module.WEAK_SANDBOX_VARIABLE, "1")
+    assert check_completions([block("def inc(x):\n    return x + 1")], [INC])[0].verdict is Verdict.CORRECT
 
 
 def test_malformed_meta_is_the_callers_error_not_the_models(coding):

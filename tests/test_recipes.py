@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,23 +11,48 @@ import pytest
 from srmzoo.cli import main
 from srmzoo.domain import get_domain
 from srmzoo.errors import SrmzooError
-from srmzoo.recipe import Recipe, find_recipe, load_recipe, recipe_paths
+from srmzoo.recipe import Recipe, find_recipe, load_recipe, recipe_paths, recipe_root
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = sorted(p for p in (ROOT / "recipes").rglob("*.yaml") if p.parent.name != "accelerate")
+# Walked here independently of recipe_paths(), so that a recipe the package would miss fails the count.
+RECIPES = sorted(p for p in (ROOT / "recipes").rglob("*.yaml") if p.relative_to(ROOT / "recipes").parts[0] != "accelerate")
+ABLATIONS = [p for p in RECIPES if p.parent.name == "ablations"]
+HEADLINE = {"math-135m", "coding-135m", "science-135m-tools", "medical-135m",
+            "math-7b", "coding-7b", "science-7b", "medical-7b"}
+ABLATION_NAMES = {"math-135m-plain", "math-135m-tools", "math-135m-rft", "math-135m-grpo",
+                  "medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools", "medical-135m-tools-rft",
+                  "science-135m", "science-135m-rft", "science-135m-grpo"}
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def shipped(name: str) -> str:
+    """The entry's recipe as the repo spells it: ``recipes/<domain>/[ablations/]<entry>.yaml``."""
+    return f"recipes/{find_recipe(name).relative_to(recipe_root()).as_posix()}"
 
 
 def test_recipes_are_found_recursively_and_installed():
-    assert len(RECIPES) >= 6
-    assert [p.name for p in recipe_paths()] == [p.name for p in RECIPES]
+    assert len(RECIPES) == 19 and len(ABLATIONS) == 11
+    assert {p.stem for p in RECIPES if p not in ABLATIONS} == HEADLINE
+    assert {p.stem for p in ABLATIONS} == ABLATION_NAMES
+    assert len({p.stem for p in RECIPES}) == len(RECIPES)  # an entry name is one file
+    # headline entries directly in recipes/<domain>/, ablations one level down in recipes/<domain>/ablations/
+    assert all(len(p.relative_to(ROOT / "recipes").parts) == 2 for p in RECIPES if p not in ABLATIONS)
+    assert all(len(p.relative_to(ROOT / "recipes").parts) == 3 for p in ABLATIONS)
+    assert [p.relative_to(recipe_root()).as_posix() for p in recipe_paths()] == [
+        p.relative_to(ROOT / "recipes").as_posix() for p in RECIPES
+    ]
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
 def test_every_recipe_validates_and_is_headed_by_its_command(path):
     recipe = load_recipe(path)
     assert recipe.name == path.stem
+    assert find_recipe(recipe.name) == recipe_root() / path.relative_to(ROOT / "recipes")  # by name, from anywhere
     first = path.read_text().splitlines()[0]
-    assert first == f"# srmzoo train recipes/{path.parent.name}/{path.name}"
+    assert first == f"# srmzoo train {rel(path)}"
     assert get_domain(recipe.domain).name == recipe.domain
     assert Recipe.from_dict(recipe.to_dict()) == recipe  # the resolved form round-trips
     if recipe.domain == "healthcare":
@@ -83,6 +109,79 @@ def test_missing_recipe_and_unknown_entry(tmp_path):
         load_recipe(tmp_path / "nope.yaml")
     with pytest.raises(SrmzooError, match="did you mean: math-135m"):
         find_recipe("math-13m")
+
+
+def test_a_recipes_old_path_names_where_it_moved(capsys):
+    with pytest.raises(SrmzooError) as err:
+        find_recipe("recipes/math/math-135m-plain.yaml")
+    assert str(err.value).splitlines() == [
+        "recipe not found: recipes/math/math-135m-plain.yaml",
+        "  hint: math-135m-plain's recipe is recipes/math/ablations/math-135m-plain.yaml (from the repository "
+        "root); or pass the entry name math-135m-plain",
+    ]
+    assert main(["train", "recipes/science/science-135m.yaml", "--dry-run"]) == 2
+    assert "recipes/science/ablations/science-135m.yaml" in capsys.readouterr().err
+
+
+RECIPE_PATH = re.compile(r"recipes/[A-Za-z0-9_./-]+\.ya?ml")
+MENTIONS = ["README.md", "docs/*.md", "model_cards/*/README.md", "data_manifests/*.json", "bench/*.py",
+            "bench/results/*.json", "recipes/**/*.yaml", "zoo/**/*.py", "domains/**/*.py"]
+
+
+def test_every_recipe_path_the_repo_mentions_exists():
+    """Docs, cards, manifests, benchmarks and recipe comments name recipe files by path: none is stale."""
+    mentioned: dict[str, set[str]] = {}
+    for pattern in MENTIONS:
+        for path in ROOT.glob(pattern):
+            for found in RECIPE_PATH.findall(path.read_text(encoding="utf-8")):
+                mentioned.setdefault(found, set()).add(rel(path))
+    assert {rel(p) for p in RECIPES} <= set(mentioned)  # each recipe's first line names it, at least
+    stale = {m: sorted(where) for m, where in mentioned.items() if not (ROOT / m).is_file()}
+    assert stale == {}
+
+
+def test_manifests_and_cards_record_their_recipes_path():
+    from srmzoo.publish.manifests import manifest_paths
+
+    manifests = manifest_paths()
+    assert {p.stem for p in manifests} >= ABLATION_NAMES
+    for path in manifests:
+        assert json.loads(path.read_text())["command"] == f"srmzoo data manifest {shipped(path.stem)}"
+    cards = sorted(ROOT.glob("model_cards/*/README.md"))
+    assert {c.parent.name for c in cards} >= ABLATION_NAMES
+    for card in cards:
+        assert f"Reproduce: `srmzoo train {shipped(card.parent.name)}` — the recipe:" in card.read_text()
+
+
+def _stub_start_adapter(store: Path, name: str) -> Path:
+    """What the dry run checks of a start adapter: its PEFT config exists, its domain and base are the
+    recipe's (the weights are only read by a real run)."""
+    from srmzoo.registry import get_entry
+
+    start = get_entry(name)  # model.adapter names a shipped entry
+    out = store / name
+    out.mkdir(parents=True)
+    (out / "adapter_config.json").write_text("{}")
+    (out / "srmzoo_adapter.json").write_text(json.dumps({"domain": start.domain, "base": {"name": start.base}}))
+    return out
+
+
+@pytest.mark.parametrize("path", ABLATIONS, ids=lambda p: p.stem)
+def test_every_ablation_dry_runs_from_its_path(path, tmp_path, monkeypatch, capsys):
+    from srmzoo import store
+
+    # an empty store of its own, but the shared cache: an empty one would convert the base again (40 s)
+    monkeypatch.setattr(store, "store_dir", lambda: tmp_path / "zoo")
+    recipe = load_recipe(path)
+    start = _stub_start_adapter(tmp_path / "zoo", recipe.model.adapter) if recipe.model.adapter else None
+    assert main(["-q", "train", str(path), "--dry-run"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["entry"], report["recipe"], report["stages"]) == (recipe.name, str(path), list(recipe.stages))
+    if "sft" in recipe.stages:
+        assert report["data"]["examples"] > 0
+    for stage in ("rft", "grpo"):
+        if stage in recipe.stages:
+            assert report[stage]["start_adapter"] == str(start)
 
 
 def test_unknown_base_is_caught_by_dry_run(tmp_path, capsys):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import srmzoo.sandbox as sandbox
+import srmzoo.sandbox.runner as runner
 from srmzoo.errors import SrmzooError
 from srmzoo.sandbox import (
     Candidate,
@@ -103,7 +104,7 @@ def test_the_program_runs_isolated_in_a_fresh_scratch_directory():
 def test_secrets_in_the_parent_environment_do_not_reach_the_program(monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_fakeSecretForTheSandboxTest")
     monkeypatch.setenv("PYTHONPATH", "/nonexistent/injected")
-    sandbox._shutdown_servers()  # the next fork server starts with the secret in this process's environment
+    runner._shutdown_servers()  # the next fork server starts with the secret in this process's environment
     code = (
         "import json, os, sys\nseen = [json.dumps(dict(os.environ)), json.dumps(sys.path)]\n"
         "for p in ['self'] + [p for p in os.listdir('/proc') if p.isdigit()]:\n"
@@ -184,6 +185,114 @@ def test_a_program_cannot_pass_without_the_tests_running(cheat):
     assert not v.passed and v.outcome in (Outcome.ERROR, Outcome.FAIL), v
 
 
+@pytest.mark.parametrize(
+    ("returns", "test", "outcome"),
+    [
+        # exact plain data crosses exactly: big ints, signed zeros, NaN, complex, bytes, sets, nesting
+        ("10**400 + 1", "assert f() == 10**400 + 1", Outcome.PASS),
+        ("-0.0", "import math\nassert math.copysign(1, f()) == -1", Outcome.PASS),
+        ("float('nan')", "assert f() != f()", Outcome.PASS),
+        ("(1+2j, b'x', frozenset({1}), {(1, 2): [None, True]})", "assert f() == (1+2j, b'x', frozenset({1}), {(1, 2): [None, True]})", Outcome.PASS),
+        ("'\\ud800'", "assert f() == '\\ud800'", Outcome.PASS),
+        ("bytearray(b'ab')", "assert f() == b'ab'", Outcome.PASS),
+        # ... and types are kept: a list is not a tuple, True is not 1 under `is`
+        ("[1, 2]", "assert f() == (1, 2)", Outcome.FAIL),
+        ("1", "assert f() is True", Outcome.FAIL),
+        # anything else is refused, whatever it claims about itself
+        ("(x for x in [1])", "assert list(f()) == [1]", Outcome.FAIL),
+        ("type('Int', (int,), {'__eq__': lambda s, o: True})(0)", "assert f() == 9", Outcome.FAIL),
+        ("type('T', (), {'__bool__': lambda s: True})()", "assert f()", Outcome.FAIL),
+    ],
+)
+def test_only_plain_data_crosses_from_the_program(returns, test, outcome):
+    v = run_tests(f"def f():\n    return {returns}\n", test, timeout=2.0)
+    assert v.outcome is outcome, (v.detail, v.result.stderr[-300:])
+
+
+def test_refused_data_says_why():
+    v = run_tests("def f():\n    return (x for x in [1])\n", "assert list(f()) == [1]")
+    assert v.outcome is Outcome.FAIL
+    assert v.detail.startswith("NotPlainData: calling the program's function f gave a generator, not plain data")
+
+
+def test_the_program_s_classes_and_exceptions_work_through_handles():
+    program = (
+        "class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n"
+        "    def span(self):\n        return self.b - self.a\n"
+        "def longest(pairs):\n    return max(p.span() for p in pairs)\n"
+        "def check_positive(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x\n"
+    )
+    tests = (
+        "p = Pair(5, 24)\nassert p.a == 5 and p.span() == 19\np.b = 30\nassert p.span() == 25\n"
+        "assert longest([Pair(1, 2), p, Pair(0, 3)]) == 25\n"
+        "try:\n    check_positive(-1)\n    raise AssertionError('no error')\nexcept ValueError as exc:\n"
+        "    assert str(exc) == 'negative'\n"
+    )
+    v = run_tests(program, tests)
+    assert v.outcome is Outcome.PASS, (v.detail, v.result.stderr[-500:])
+
+
+def test_arguments_cross_as_copies_and_unsendable_ones_are_an_error():
+    v = run_tests("def grow(xs):\n    xs.append(1)\n    return len(xs)\n", "xs = []\nassert grow(xs) == 1\nassert xs == []\n")
+    assert v.outcome is Outcome.PASS, v.detail
+    v = run_tests("def apply(f):\n    return f(2)\n", "assert apply(lambda x: x + 1) == 3\n")
+    assert (v.outcome, v.detail) == (
+        Outcome.ERROR,
+        "the tests hand the program a function, which cannot cross into its process",
+    )
+
+
+def test_the_program_cannot_shadow_builtins_for_the_tests_but_may_be_the_entry_point():
+    shadow = run_tests("def len(x):\n    return 3\ndef f():\n    return [1]\n", "assert len(f()) == 3")
+    assert shadow.outcome is Outcome.FAIL
+    entry = run_tests("def sum(xs):\n    return 7\n", "def check(c):\n    assert c([1]) == 7\n", entry_point="sum")
+    assert entry.outcome is Outcome.PASS, entry.detail
+
+
+def test_the_prelude_s_helpers_are_the_tests_helpers():
+    prelude = "def helper(x):\n    return x + 1\n"
+    program = prelude + "def helper(x):\n    return 0\ndef f(x):\n    return helper(x)\n"
+    tests = "def check(c):\n    assert helper(1) == 2\n    assert c(1) == 0\n"
+    assert run_tests(program, tests, entry_point="f", prelude=prelude).passed
+    assert run_tests(program, tests, entry_point="f").outcome is Outcome.FAIL  # without it, the program's
+
+
+def test_the_tests_and_the_nonce_never_reach_the_program_s_process():
+    spy = (
+        "import os, sys\nseen = []\nf = sys._getframe()\nwhile f is not None:\n"
+        "    seen += [v for v in list(f.f_locals.values()) if isinstance(v, (str, bytes))]\n    f = f.f_back\n"
+        "for path in ['/proc/self/fd/0', '/tmp/main.py']:\n    seen.append(open(path, 'rb').read())\n"
+        "mark = b'SECRET' + b'-EXPECTED'  # not in this source, which the program's process does hold\n"
+        "found = any(mark in (s if isinstance(s, bytes) else s.encode('utf-8', 'replace')) for s in seen)\n"
+        "def f():\n    return found\n"
+    )
+    v = run_tests(spy, "assert f() is False  # SECRET-EXPECTED\n")
+    assert v.passed, v.detail
+
+
+@needs_root
+def test_each_run_has_its_own_cgroup_and_it_is_removed_afterwards():
+    r = run_python("print(open('/proc/self/cgroup').read())")
+    leaves = {line.rsplit("/", 1)[-1] for line in r.stdout.splitlines() if "srmzoo-sandbox-" in line}
+    assert len(leaves) == 1, r.stdout
+    leaf = leaves.pop()
+    time.sleep(0.05)
+    left = [str(p) for p in Path("/sys/fs/cgroup").rglob(leaf)]
+    assert left == []
+
+
+def test_the_seccomp_tables_cover_the_same_calls_on_both_architectures():
+    from srmzoo.sandbox import launcher
+
+    x86, arm = (launcher.SECCOMP_TABLES[m][1] for m in ("x86_64", "aarch64"))
+    assert set(x86) == set(arm) >= set(launcher.SECCOMP_DENIED) | {"unshare", "clone", "clone3", "socket"}
+    for machine in ("x86_64", "aarch64"):
+        program = launcher.seccomp_program(machine)
+        assert len(program) % 8 == 0 and len(program) // 8 < 256  # well inside BPF_MAXINSNS
+    # x86_64 alone carries the x32 check: two instructions more
+    assert len(launcher.seccomp_program("x86_64")) == len(launcher.seccomp_program("aarch64")) + 16
+
+
 def test_mbpp_style_asserts_and_main_guard_skipped():
     program = (
         "def add(a, b):\n    return a + b\n\nif __name__ == '__main__':\n    print(add(int(input()), 1))\n"
@@ -261,16 +370,18 @@ def without_namespaces(monkeypatch):
     missing = {
         "net_namespace": "pretend: EPERM",
         "mount_namespace": "pretend: EPERM",
+        "hidden_paths": "needs mount_namespace",
+        "private_dev": "needs mount_namespace",
         "pid_namespace": "pretend",
     }
     degraded = SandboxCapabilities(
         real.interpreter, real.python_version, tuple(p for p in real.applied if p not in missing), missing
     )
     monkeypatch.setattr(
-        sandbox, "_probe", lambda path: (degraded, "") if path == real.interpreter else (None, "skip")
+        runner, "_probe", lambda path: (degraded, "") if path == real.interpreter else (None, "skip")
     )
-    monkeypatch.setattr(sandbox, "_capabilities", {})
-    monkeypatch.setattr(sandbox, "_warned", set())
+    monkeypatch.setattr(runner, "_capabilities", {})
+    monkeypatch.setattr(runner, "_warned", set())
     return degraded
 
 
@@ -349,11 +460,11 @@ def test_a_non_root_parent_gets_a_loud_degraded_sandbox():
 
 def test_a_dead_fork_server_is_restarted():
     run_python("pass")
-    server = sandbox._servers[sandbox_capabilities().interpreter]
+    server = runner._servers[sandbox_capabilities().interpreter]
     server.proc.kill()
     server.proc.wait()
     assert run_python("print(2)").stdout == "2\n"
-    assert sandbox._servers[sandbox_capabilities().interpreter] is not server
+    assert runner._servers[sandbox_capabilities().interpreter] is not server
 
 
 def test_a_forked_copy_of_the_parent_gets_its_own_fork_server():

@@ -17,7 +17,7 @@ from srmzoo import load  # noqa: E402
 from srmzoo.domain import Example, Verdict, get_domain  # noqa: E402
 from srmzoo.errors import SrmzooError, UnknownNameError  # noqa: E402
 from srmzoo.reasoner import Reasoner, Solution  # noqa: E402
-from srmzoo.recipe import recipe_paths  # noqa: E402
+from srmzoo.recipe import recipe_paths, recipe_root  # noqa: E402
 from srmzoo.registry import entries, get_entry  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -33,6 +33,10 @@ def adapter(tiny_run, tmp_path) -> Path:
 # -------------------------------------------------------------------------------------------- the registry
 
 
+HEADLINE = ["coding-135m", "coding-7b", "medical-135m", "medical-7b", "math-135m", "math-7b", "science-135m-tools",
+            "science-7b"]
+
+
 def test_every_recipe_is_an_entry_with_a_status(isolated_cache):
     known = entries()
     assert len(known) == len(recipe_paths())
@@ -41,6 +45,35 @@ def test_every_recipe_is_an_entry_with_a_status(isolated_cache):
         assert entry.status() == "recipe only"  # an empty cache, nothing published
         assert entry.size_label and entry.domain in ("math", "science", "healthcare", "coding")
     assert get_entry("medical-7b").gpu_scale and not get_entry("medical-135m").gpu_scale
+
+
+def test_headline_entries_and_ablations_are_told_apart_by_their_recipes_folder():
+    assert list(entries(include_ablations=False)) == HEADLINE  # per domain folder, by name
+    ablations = [name for name, e in entries().items() if e.ablation]
+    assert ablations == ["medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools",
+                         "medical-135m-tools-rft", "math-135m-grpo", "math-135m-plain", "math-135m-rft",
+                         "math-135m-tools", "science-135m", "science-135m-grpo", "science-135m-rft"]
+    for name in ablations:
+        entry = get_entry(name)  # resolves by name like a headline entry
+        assert Path(entry.recipe.source).relative_to(recipe_root()).parts == (entry.domain, "ablations", f"{name}.yaml")
+        assert f"srmzoo train {entry.recipe.source}" in entry.how_to_obtain()
+    # an RFT/GRPO ablation starts from another entry, which resolves by name too
+    starts = {e.recipe.model.adapter for e in entries().values() if e.recipe.model.adapter}
+    assert starts == {"math-135m-tools", "math-135m-plain", "medical-135m-tools", "medical-135m-grounded", "science-135m"}
+    assert all(get_entry(s).ablation for s in starts)
+
+
+def test_two_recipes_of_one_entry_name_are_an_error(tmp_path, monkeypatch):
+    from srmzoo import registry
+
+    for folder in ("math", "math/ablations"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "twin.yaml").write_text("name: twin\ndomain: math\nmodel: {base: smollm2}\n")
+    monkeypatch.setattr(registry, "recipe_paths", lambda: sorted(tmp_path.rglob("*.yaml")))
+    with pytest.raises(SrmzooError) as err:
+        entries()
+    assert str(err.value).splitlines()[0] == (f"zoo entry 'twin' is defined twice: {tmp_path}/math/ablations/twin.yaml "
+                                              f"and {tmp_path}/math/twin.yaml")
 
 
 def test_unknown_entry_lists_close_names():
@@ -57,13 +90,23 @@ def test_entry_trained_locally_once_in_the_store(tiny_run, isolated_cache):
     assert get_entry("science-135m").status() == "recipe only"
 
 
-def test_cli_list_prints_every_entry(capsys, isolated_cache):
+def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys, isolated_cache):
     from srmzoo.cli import main
 
     assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert all(name in out for name in entries())
-    assert "recipe only" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[2:-2]] == HEADLINE
+    assert all("recipe only" in line for line in lines[2:-2])
+    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 11 ablations "
+                          "(recipes/<domain>/ablations/, docs/ablations.md)."]
+
+    assert main(["list", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["entry", "kind", "domain"]
+    kinds = {line.split()[0]: line.split()[1] for line in lines[2:]}
+    assert list(kinds) == list(entries())
+    assert kinds == {name: "ablation" if e.ablation else "headline" for name, e in entries().items()}
+    assert list(kinds.values()).count("ablation") == 11
 
 
 # ---------------------------------------------------------------------------------------- load + reasoner
@@ -121,7 +164,7 @@ def test_load_from_the_store_by_entry_name(tiny_run, tiny_base_dir, isolated_cac
 def test_load_an_untrained_entry_says_how_to_obtain_it(isolated_cache):
     with pytest.raises(SrmzooError) as err:
         load("science-135m")
-    assert "srmzoo train" in str(err.value) and "science-135m.yaml" in str(err.value)
+    assert "srmzoo train" in str(err.value) and "recipes/science/ablations/science-135m.yaml" in str(err.value)
     with pytest.raises(SrmzooError) as err:
         load("medical-7b")
     assert "GPU" in str(err.value) and "srmzoo train" in str(err.value)
@@ -267,6 +310,15 @@ def test_reproduce_without_committed_results_says_what_to_run(monkeypatch, tmp_p
     monkeypatch.setattr(registry, "card_dir", lambda entry: tmp_path / entry)
     with pytest.raises(SrmzooError, match="no committed results"):
         reproduce("science-135m")
+
+
+def test_reproduce_an_ablation_finds_its_entry_and_committed_results(isolated_cache):
+    from srmzoo.reproduce import reproduce
+
+    assert get_entry("math-135m-rft").results("test")["settings"]["n_requested"] == 400
+    with pytest.raises(SrmzooError) as err:  # past the entry and its card: only the adapter is missing
+        reproduce("math-135m-rft")
+    assert str(err.value).startswith("no adapter for 'math-135m-rft'")
 
 
 # ------------------------------------------------------------------------------------------- the real model

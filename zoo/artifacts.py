@@ -17,13 +17,11 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
 from .bases import load_base
 from .errors import SrmzooError
 from .hardware import release_memory
 from .prompting import PromptFormat
-from .recipe import EvalConfig, Recipe
+from .recipe import EvalConfig, Recipe, read_yaml
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -220,11 +218,8 @@ def eval_config_for(adapter_dir: str | Path) -> EvalConfig:
 
     adapter_dir = Path(adapter_dir)
     for path in (adapter_dir / RECIPE_FILE, adapter_dir.parent / RECIPE_FILE):
-        if path.is_file():
-            try:
-                return Recipe.from_dict(yaml.safe_load(path.read_text()), source=str(path)).eval
-            except yaml.YAMLError as err:
-                raise SrmzooError(f"{path}: not valid YAML: {err}") from None
+        if path.is_file():  # a pulled adapter's recipe.yaml is untrusted: read_yaml bounds it
+            return Recipe.from_dict(read_yaml(path), source=str(path)).eval
     return EvalConfig()
 
 

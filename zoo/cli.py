@@ -185,12 +185,14 @@ QUICK_OVERRIDES = ["data.train_size=256", "train.save_steps=8", "train.logging_s
 
 def _trained_with(store: Path, recipe: Any) -> bool:
     """Whether the store's adapter was trained with exactly this recipe (its resolved recipe.yaml)."""
-    import yaml
+    from .recipe import read_yaml
 
     path = store / RECIPE_FILE
     if not is_adapter_dir(store) or not path.is_file():
         return False
-    stored = yaml.safe_load(path.read_text()) or {}
+    stored = read_yaml(path) or {}
+    if not isinstance(stored, dict):
+        return False
     return {k: v for k, v in stored.items() if k != "source"} == recipe.to_dict()
 
 
@@ -244,11 +246,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .registry import entries
 
-    rows = [
-        [e.name, e.domain, e.base, e.size_label, e.status(), e.headline(), e.hub_repo or "-"]
-        for e in entries().values()
-    ]
-    print(_table(rows, ["entry", "domain", "base", "size", "status", "headline", "hub repo"]))
+    every = list(entries().values())
+    shown = [e for e in every if args.all or not e.ablation]
+    header = ["entry", "domain", "base", "size", "status", "headline", "hub repo"]
+    rows = [[e.name, e.domain, e.base, e.size_label, e.status(), e.headline(), e.hub_repo or "-"] for e in shown]
+    if args.all:
+        header.insert(1, "kind")
+        for row, e in zip(rows, shown):
+            row.insert(1, "ablation" if e.ablation else "headline")
+    print(_table(rows, header))
+    if not args.all:
+        print(f"\n{len(shown)} headline entries; `srmzoo list --all` adds the {len(every) - len(shown)} ablations "
+              "(recipes/<domain>/ablations/, docs/ablations.md).")
     return 0
 
 
@@ -321,17 +330,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="srmzoo",
-        description="A zoo of domain-specialised small reasoning models (LoRA/QLoRA fine-tunes with verifiers).",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def _add_bases(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("bases", help="list the base models and where their weights would come from")
 
+
+def _add_chat(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="answer one prompt with a base model", description="Answer one prompt greedily.")
     p.add_argument("base", help="base name, alias or Hub id (see `srmzoo bases`)")
     p.add_argument("prompt", help="the user message")
@@ -340,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", choices=["nf4", "int8"], help="load the base quantized with bitsandbytes")
     p.add_argument("--path", help="explicit local source: a transformers directory or a .gguf file")
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a zoo entry from its recipe",
@@ -357,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validate the recipe, resolve base and data, print trainable parameters, memory and time")
     p.add_argument("--no-install", action="store_true", help="do not copy the adapter into the local zoo store")
 
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval",
         help="evaluate an adapter against its base (zero/few-shot) on the same held-out items",
@@ -395,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-base-mismatch", action="store_true",
                    help="experts: load an adapter on a base whose identity differs from the recorded one")
 
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "data",
         help="write or check data manifests (what an entry trains and is evaluated on)",
@@ -415,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("manifests", nargs="*", metavar="MANIFEST",
                    help="manifest files (default: every *.json in the data_manifests/ directory)")
 
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="the README's main job: train, evaluate, load and use a zoo entry",
                        description="Train a zoo entry with its full recipe on the embedded SmolLM2-135M base (skipped "
                        "when the local store already holds it trained with that recipe), evaluate it against its base "
@@ -426,13 +437,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=30, help="held-out items to evaluate (default 30)")
     p.add_argument("--run-dir", default="runs/demo", help="parent of the demo's run directory")
 
-    sub.add_parser("list", help="the zoo's entries: domain, base, size, status and headline result",
-                   description="Every zoo entry (one per recipe): its domain and base, whether it is trained in "
-                   "the local store, published, or a recipe only, and its committed test accuracy.")
 
+def _add_list(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="the zoo's entries: domain, base, size, status and headline result",
+                       description="The zoo's headline entries (one per domain and base; --all adds the "
+                       "ablations): each one's domain and base, whether it is trained in the local store, "
+                       "published, or a recipe only, and its committed test accuracy.")
+    p.add_argument("--all", action="store_true",
+                   help="also the ablation entries (recipes/<domain>/ablations/), marked in a 'kind' column")
+
+
+def _add_rewards(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("rewards", help="the reward functions a recipe's grpo.rewards can name",
                    description="Every registered reward function (the domains' verifiers as RL rewards), by name.")
 
+
+def _add_solve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("solve", help="load a zoo entry and solve one problem (reasoning, answer, check)",
                        description="Load an entry (local store, path, or Hub) as a reasoner and solve one problem "
                        "greedily; with --gold, check the answer with the domain's verifier.")
@@ -458,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-base-mismatch", action="store_true",
                    help="experts: load an adapter on a base whose identity differs from the recorded one")
 
+
+def _add_card(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("card", help="render an entry's model card into model_cards/<entry>/",
                        description="Copy a trained entry's eval results (only those of this very adapter), training "
                        "summary, loss curve and recipe into model_cards/<entry>/ and render README.md from them "
@@ -466,6 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", help="where the card goes (default: model_cards/<entry>)")
     p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets (default: the recipe's publish.repo)")
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write an entry as a standalone model (LoRA merged): transformers or GGUF",
                        description="Merge the LoRA weights into the base and save a standalone model: a transformers "
                        "model (safetensors + tokenizer + srmzoo_prompt.json) that loads with AutoModelForCausalLM "
@@ -481,6 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda"])
     p.add_argument("--base-path", help="explicit local source of the base")
 
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="re-run an entry's committed eval and compare (exit 1 if outside the CIs)",
                        description="Re-run the evaluation a model card reports (model_cards/<entry>/results_<split>"
                        ".json, same items and settings) on the entry's adapter, or with --train on a freshly trained "
@@ -490,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", action="append", choices=["test", "ood"], help="split(s) to re-run (default: all committed)")
     p.add_argument("--run-dir", default="runs/reproduce", help="parent of the run directory used with --train")
 
+
+def _add_publish(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "publish",
         help="upload a trained adapter to a Hugging Face Hub repo",
@@ -508,6 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pin the commit in the zoo registry (model_cards/<entry>/hub.json), so `load(entry)` "
                    "downloads exactly it; commit that file")
 
+
+def _add_pull(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "pull",
         help="download a published adapter, verified, and print its local directory",
@@ -519,6 +549,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", metavar="REV", help="branch, tag or commit sha (default: main)")
     p.add_argument("--endpoint", metavar="URL", help="Hub URL (default: $HF_ENDPOINT or https://huggingface.co)")
     p.add_argument("--cache-dir", help="Hugging Face cache to download into (default: $HF_HUB_CACHE)")
+
+
+# One function per subcommand, in the order `srmzoo --help` lists them.
+_SUBCOMMAND_PARSERS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_bases, _add_chat, _add_train, _add_eval, _add_data, _add_demo, _add_list, _add_rewards, _add_solve,
+    _add_card, _add_export, _add_reproduce, _add_publish, _add_pull,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``srmzoo`` argument parser: the global flags, then each subcommand's own parser.
+
+    >>> build_parser().parse_args(["list", "--all"]).all
+    True
+    """
+    parser = argparse.ArgumentParser(
+        prog="srmzoo",
+        description="A zoo of domain-specialised small reasoning models (LoRA/QLoRA fine-tunes with verifiers).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _SUBCOMMAND_PARSERS:
+        add(sub)
     return parser
 
 

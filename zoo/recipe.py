@@ -15,12 +15,18 @@ any of them without ``sft`` from the trained adapter named in ``model.adapter``)
 Unknown or mistyped keys are errors that name the key, the file and the allowed keys. Command-line
 overrides use dotted keys: ``train.lr=1e-4 data.train_size=500``.
 
+Recipes are read from places an attacker can write (a pulled adapter's ``recipe.yaml``, a shared file), so
+every recipe YAML goes through :func:`load_yaml`: at most 1 MiB, no anchors or aliases (an alias bomb turns
+a few hundred bytes into gigabytes; a recipe needs none), at most 32 levels deep. Errors that echo a value
+shorten it, so no input makes a long message.
+
 Importing this module does not import torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -47,8 +53,129 @@ __all__ = [
     "apply_overrides",
     "find_recipe",
     "load_recipe",
+    "load_yaml",
+    "read_yaml",
     "recipe_paths",
 ]
+
+MAX_YAML_BYTES = 1 << 20  # shipped recipes are about 1 KiB
+MAX_YAML_DEPTH = 32  # a recipe is three levels deep (section, key, list)
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxlevel = 3
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to a few dozen characters however large or self-referential the value is.
+
+    >>> _short("x" * 10_000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
+    >>> loop = []
+    >>> loop.append(loop)
+    >>> _short(loop)
+    '[[[[...]]]]'
+    """
+    return _SHORT.repr(value)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """``text`` itself, or its start and how long it was (for messages that quote a parser's error)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+class _YamlRefused(Exception):
+    def __init__(self, line: int, message: str, hint: str):
+        super().__init__(message)
+        self.line, self.message, self.hint = line, message, hint
+
+
+class _RecipeYamlLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader without anchors and aliases, and with a depth limit (checked as nodes are
+    composed, before anything is built, so a bomb is refused at its first anchor)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if event.anchor is not None:  # `&name` on a node, or an alias event `*name`
+            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            raise _YamlRefused(
+                line, f"YAML anchors and aliases are not allowed (found {sign}{_clip(event.anchor, 40)})",
+                "write each value out in full: a recipe needs no anchors, and an alias can expand a few bytes "
+                "into gigabytes",
+            )
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _YamlRefused(line, f"YAML nested deeper than {MAX_YAML_DEPTH} levels",
+                               "a recipe's sections are at most three levels deep (section, key, list)")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _too_large(source: str, size: int) -> SrmzooError:
+    return SrmzooError(f"{source}: {size:,} bytes of YAML, more than the {MAX_YAML_BYTES:,} a recipe may have",
+                       hint="a recipe is a few kilobytes; check that this is the right file")
+
+
+def load_yaml(text: str, *, source: str) -> Any:
+    r"""Parse untrusted recipe YAML (a recipe file, a pulled adapter's ``recipe.yaml``, an override value).
+
+    Like ``yaml.safe_load``, but at most 1 MiB, without anchors or aliases, and at most 32 levels deep;
+    every failure is one :class:`SrmzooError` naming ``source`` (the file) and the fix.
+
+    >>> load_yaml("train: {lr: 1.0e-4}", source="r.yaml")
+    {'train': {'lr': 0.0001}}
+    >>> load_yaml("a: &x [1, 2]\nb: *x", source="r.yaml")
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: r.yaml: line 1: YAML anchors and aliases are not allowed (found &x)
+      hint: write each value out in full: a recipe needs no anchors, and an alias can expand a few bytes into gigabytes
+
+    Raises:
+        SrmzooError: for a document over 1 MiB, an anchor or alias, nesting beyond 32 levels, invalid YAML.
+    """
+    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise _too_large(source, len(text.encode("utf-8", "surrogatepass")))
+    loader = _RecipeYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    except _YamlRefused as err:
+        raise SrmzooError(f"{source}: line {err.line}: {err.message}", hint=err.hint) from None
+    except yaml.YAMLError as err:
+        raise SrmzooError(f"{source}: not valid YAML: {_clip(str(err))}") from None
+    except RecursionError:  # the caller's own stack was nearly full: still one clear error
+        raise SrmzooError(f"{source}: YAML nested too deeply to read",
+                          hint="a recipe's sections are at most three levels deep") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: str | Path, *, source: str | None = None) -> Any:
+    """:func:`load_yaml` of a file, refused by its size before it is read; ``source`` defaults to the path.
+
+    >>> read_yaml("/no/such/recipe.yaml")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] No such file or directory: '/no/such/recipe.yaml'
+    """
+    path = Path(path)
+    source = source or str(path)
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise _too_large(source, size)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SrmzooError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})",
+                          hint="a recipe is a YAML text file") from None
+    return load_yaml(text, source=source)
 
 
 @dataclass(frozen=True)
@@ -288,7 +415,7 @@ class Recipe:
         try:
             check_tools(recipe.data.tools)
         except UnknownNameError as err:
-            raise SrmzooError(f"{source}: data.tools: {err.message}", hint=err.hint) from None
+            raise SrmzooError(f"{source}: data.tools: {_clip(err.message)}", hint=_clip(err.hint or "")) from None
         _check_stages(recipe, source)
         return dataclasses.replace(recipe, source=source)
 
@@ -312,11 +439,12 @@ def _check_stages(recipe: Recipe, source: str) -> None:
     hint = f"stages run in this order: {', '.join(STAGES)}"
     for stage in stages:
         if stage not in STAGES:
-            raise SrmzooError(f"{source}: stages: unknown stage {stage!r}" + _suggest(stage, list(STAGES)), hint=hint)
+            raise SrmzooError(f"{source}: stages: unknown stage {_short(stage)}" + _suggest(stage, list(STAGES)),
+                              hint=hint)
     if not stages:
         raise SrmzooError(f"{source}: stages: empty", hint=hint)
     if list(stages) != sorted(set(stages), key=STAGES.index):
-        raise SrmzooError(f"{source}: stages: {list(stages)} repeats a stage or is out of order", hint=hint)
+        raise SrmzooError(f"{source}: stages: {_short(list(stages))} repeats a stage or is out of order", hint=hint)
     if stages[0] != "sft" and not recipe.model.adapter:
         raise SrmzooError(
             f"{source}: stages: [{', '.join(stages)}] has no SFT stage and no model.adapter to start from",
@@ -324,7 +452,7 @@ def _check_stages(recipe: Recipe, source: str) -> None:
         )
     if stages[0] == "sft" and recipe.model.adapter:
         raise SrmzooError(
-            f"{source}: model.adapter ({recipe.model.adapter}) is where post-SFT stages start, but stages "
+            f"{source}: model.adapter ({_clip(recipe.model.adapter, 80)}) is where post-SFT stages start, but stages "
             "begin with sft (a fresh LoRA)",
             hint="drop sft from stages to continue that adapter, or drop model.adapter",
         )
@@ -356,11 +484,17 @@ def _check_stages(recipe: Recipe, source: str) -> None:
             raise SrmzooError(f"{source}: grpo.temperature must be positive, got {g.temperature}")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, source: str = "<recipe>", depth: int = 0) -> Any:
+    """Dicts, lists and scalars only (tuples as lists), refusing data nested deeper than a recipe can be
+    (a value that contains itself would otherwise recurse until the interpreter gives up)."""
+    if depth > MAX_YAML_DEPTH:
+        raise SrmzooError(f"{source}: recipe data nested deeper than {MAX_YAML_DEPTH} levels "
+                          "(a value that contains itself?)",
+                          hint="a recipe's sections are at most three levels deep (section, key, list)")
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, source, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, source, depth + 1) for v in value]
     return value
 
 
@@ -374,7 +508,7 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
     for key, value in data.items():
         if key not in allowed:
             raise SrmzooError(
-                f"{source}: unknown key {prefix}{key}" + _suggest(str(key), allowed),
+                f"{source}: unknown key {prefix}{_clip(str(key), 60)}" + _suggest(str(key), allowed),
                 hint=f"allowed keys in {where}: {', '.join(allowed)}",
             )
         kwargs[key] = _coerce(hints[key], value, source, f"{prefix}{key}")
@@ -392,6 +526,8 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
 def _suggest(key: str, allowed: list[str]) -> str:
     from .errors import close_names
 
+    if len(key) > 64:  # no key that long is a typo of a short one
+        return ""
     close = close_names(key, allowed)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -417,7 +553,7 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
         if isinstance(value, str):  # a single name where a list is allowed
             value = [value]
         if not isinstance(value, (list, tuple)):
-            raise SrmzooError(f"{source}: {key}: expected a list, got {type(value).__name__} {value!r}")
+            raise SrmzooError(f"{source}: {key}: expected a list, got {type(value).__name__} {_short(value)}")
         item = typing.get_args(tp)[0]
         return tuple(_coerce(item, v, source, f"{key}[{i}]") for i, v in enumerate(value))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
@@ -429,7 +565,8 @@ def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
             pass
     if tp is Any or (isinstance(tp, type) and isinstance(value, tp) and not (tp is int and isinstance(value, bool))):
         return value
-    raise SrmzooError(f"{source}: {key}: expected {getattr(tp, '__name__', tp)}, got {type(value).__name__} {value!r}")
+    raise SrmzooError(
+        f"{source}: {key}: expected {getattr(tp, '__name__', tp)}, got {type(value).__name__} {_short(value)}")
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "<command line>") -> dict[str, Any]:
@@ -438,18 +575,23 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "<
     >>> apply_overrides({"train": {"lr": 1.0}}, ["train.lr=0.001", "data.families=[a, b]"])
     {'train': {'lr': 0.001}, 'data': {'families': ['a', 'b']}}
     """
-    out = _plain(data)
+    try:
+        out = _plain(data, source)
+    except RecursionError:  # the depth limit is far below the interpreter's, unless the stack was full already
+        raise SrmzooError(f"{source}: recipe data nested too deeply to override",
+                          hint="a recipe's sections are at most three levels deep") from None
     for item in overrides:
         if "=" not in item:
-            raise SrmzooError(f"override {item!r} is not KEY=VALUE", hint="e.g. train.lr=1e-4")
+            raise SrmzooError(f"override {_short(item)} is not KEY=VALUE", hint="e.g. train.lr=1e-4")
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else None
+        key = key.strip()
+        value = load_yaml(raw, source=f"{source}: override {_clip(key, 60)}") if raw.strip() else None
         node = out
-        parts = key.strip().split(".")
+        parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise SrmzooError(f"{source}: override {key}: {part} is not a section")
+                raise SrmzooError(f"{source}: override {_clip(key, 60)}: {_clip(part, 60)} is not a section")
         node[parts[-1]] = value
     return out
 
@@ -462,14 +604,10 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        data = read_yaml(path)
     except FileNotFoundError:
         raise SrmzooError(f"recipe not found: {path}", hint="list the zoo's recipes with `srmzoo list`") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise SrmzooError(f"{path}: not valid YAML: {err}") from None
-    if overrides:
+    if overrides and (data is None or isinstance(data, dict)):  # anything else: from_dict says what is wrong
         data = apply_overrides(data or {}, overrides)
     return Recipe.from_dict(data, source=str(path))
 
@@ -480,16 +618,38 @@ def recipe_root() -> Path:
 
 
 def recipe_paths() -> list[Path]:
-    """Every shipped recipe file (``recipes/**/*.yaml``, recursively), sorted."""
-    return sorted(p for p in recipe_root().rglob("*.yaml") if p.parent.name != "accelerate")
+    """Every shipped recipe file (``recipes/**/*.yaml``, recursively, so ``recipes/<domain>/ablations/``
+    too), sorted; the launcher configs in ``recipes/accelerate/`` are not recipes.
+
+    >>> sorted({p.relative_to(recipe_root()).parts[0] for p in recipe_paths()})
+    ['coding', 'healthcare', 'math', 'science']
+    """
+    root = recipe_root()
+    return sorted(p for p in root.rglob("*.yaml") if p.relative_to(root).parts[0] != "accelerate")
 
 
 def find_recipe(name_or_path: str) -> Path:
-    """A recipe file from a path or a zoo entry name such as ``math-135m``."""
+    """A recipe file from a path or a zoo entry name such as ``math-135m`` (headline or ablation).
+
+    Raises:
+        UnknownNameError: neither a recipe file nor a shipped entry's name.
+        SrmzooError: a missing ``.yaml`` path whose file name is a shipped recipe's that lives elsewhere
+            (e.g. one moved to ``recipes/<domain>/ablations/``); the hint names where it is now.
+
+    >>> find_recipe("math-135m-plain").relative_to(recipe_root()).as_posix()
+    'math/ablations/math-135m-plain.yaml'
+    """
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.exists():
         return path
     by_name = {p.stem: p for p in recipe_paths()}
+    if path.suffix in (".yaml", ".yml"):
+        if path.stem in by_name:
+            shipped = "recipes/" + by_name[path.stem].relative_to(recipe_root()).as_posix()
+            raise SrmzooError(f"recipe not found: {path}",
+                              hint=f"{path.stem}'s recipe is {shipped} (from the repository root); "
+                              f"or pass the entry name {path.stem}")
+        return path  # load_recipe says it is not found
     if name_or_path in by_name:
         return by_name[name_or_path]
     raise UnknownNameError("zoo entry", name_or_path, by_name)

@@ -1,12 +1,16 @@
 """The zoo's entries, as data: every shipped recipe, where its adapter is published, and what it scored.
 
-An entry is a recipe file (``recipes/<domain>/<entry>.yaml``) plus what its runs left in the repo:
+An entry is a recipe file plus what its runs left in the repo. A headline entry's recipe is
+``recipes/<domain>/<entry>.yaml`` (one per domain and base); an ablation's, a variant that measures what one
+ingredient of a headline entry is worth, is ``recipes/<domain>/ablations/<entry>.yaml``. Both load, train and
+evaluate alike; only ``srmzoo list`` tells them apart (ablations with ``--all``). An entry's runs leave:
 
 * ``model_cards/<entry>/hub.json``: the published coordinates (Hub repo and the pinned commit), written
   by ``srmzoo publish --record``;
 * ``model_cards/<entry>/results_<split>.json``: the measured evaluation that the model card renders.
 
-``srmzoo list`` prints the table; :func:`srmzoo.load` resolves an entry name through :func:`get_entry`.
+``srmzoo list`` prints the table; :func:`srmzoo.load` resolves an entry name, ablation or not, through
+:func:`entries`.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from .artifacts import is_adapter_dir
 from .errors import SrmzooError, UnknownNameError
 from .recipe import Recipe, load_recipe, recipe_paths
 
-__all__ = ["ZooEntry", "card_dir", "entries", "get_entry", "record_published"]
+__all__ = ["ABLATIONS_DIR", "ZooEntry", "card_dir", "entries", "get_entry", "record_published"]
 
 HUB_FILE = "hub.json"
+ABLATIONS_DIR = "ablations"  # recipes/<domain>/ablations/<entry>.yaml
 
 
 def card_dir(entry: str) -> Path:
@@ -71,6 +76,15 @@ class ZooEntry:
     @property
     def published(self) -> bool:
         return self.hub_revision is not None
+
+    @property
+    def ablation(self) -> bool:
+        """Whether the recipe sits in ``recipes/<domain>/ablations/`` (not a headline entry).
+
+        >>> get_entry("math-135m").ablation, get_entry("math-135m-plain").ablation
+        (False, True)
+        """
+        return self.recipe.source is not None and Path(self.recipe.source).parent.name == ABLATIONS_DIR
 
     def local_adapter(self) -> Path | None:
         """The adapter in the local zoo store, if trained here."""
@@ -129,15 +143,29 @@ def _hub_record(name: str) -> dict[str, Any]:
     return record
 
 
-def entries() -> dict[str, ZooEntry]:
-    """Every zoo entry, by name, grouped by recipe folder and sorted by name within it.
+def entries(include_ablations: bool = True) -> dict[str, ZooEntry]:
+    """The zoo's entries by name: per domain folder its headline entries, then its ablations, by name.
 
-    >>> sorted(entries())[:2]
-    ['coding-135m', 'coding-7b']
+    Args:
+        include_ablations: also the entries of ``recipes/<domain>/ablations/`` (the default, so that every
+            entry resolves by name); ``False`` gives the headline entries alone, as ``srmzoo list`` shows.
+
+    Raises:
+        SrmzooError: two recipe files define the same entry name.
+
+    >>> [name for name in entries(include_ablations=False) if name.startswith("math")]
+    ['math-135m', 'math-7b']
+    >>> [name for name in entries() if name.startswith("math")][:3]
+    ['math-135m', 'math-7b', 'math-135m-grpo']
     """
     found: dict[str, ZooEntry] = {}
     for path in recipe_paths():
         recipe = load_recipe(path)
+        if recipe.name in found:
+            raise SrmzooError(
+                f"zoo entry {recipe.name!r} is defined twice: {found[recipe.name].recipe.source} and {path}",
+                hint="an entry name is one recipe file: delete or rename one of them",
+            )
         record = _hub_record(recipe.name)
         found[recipe.name] = ZooEntry(
             name=recipe.name,
@@ -145,8 +173,13 @@ def entries() -> dict[str, ZooEntry]:
             hub_repo=record.get("repo") or recipe.publish.repo,
             hub_revision=record.get("revision"),
         )
-    folder = {name: str(entry.recipe.source and Path(entry.recipe.source).parent) for name, entry in found.items()}
-    return {name: found[name] for name in sorted(found, key=lambda n: (folder[n], n))}
+
+    def order(name: str) -> tuple[str, bool, str]:
+        entry = found[name]
+        folder = Path(entry.recipe.source or "").parent
+        return (str(folder.parent if entry.ablation else folder), entry.ablation, name)
+
+    return {name: found[name] for name in sorted(found, key=order) if include_ablations or not found[name].ablation}
 
 
 def get_entry(name: str) -> ZooEntry:
@@ -158,11 +191,11 @@ def get_entry(name: str) -> ZooEntry:
     Traceback (most recent call last):
     ...
     srmzoo.errors.UnknownNameError: unknown zoo entry 'math-13m'; did you mean: math-135m, math-135m-rft, math-135m-grpo?
-      hint: see `srmzoo list` for every entry
+      hint: see `srmzoo list --all` for every entry
     """
     known = entries()
     if name not in known:
-        raise UnknownNameError("zoo entry", name, known, hint="see `srmzoo list` for every entry")
+        raise UnknownNameError("zoo entry", name, known, hint="see `srmzoo list --all` for every entry")
     return known[name]
 
 

@@ -14,7 +14,9 @@ The calculator is a small exact parser (numbers, ``+ - × ÷ * / ^``, Python's `
 numbers, brackets, ``sqrt``, ``ln`` and
 ``round(x, d)`` for measurements, ``min``/``max`` for bounds, ``frac(x)`` for an answer due as a fraction),
 never ``eval``: model text is hostile input. Expressions that are too
-long, too large or malformed give ``?`` as result. The ``rdkit`` tool answers chemistry look-ups
+long (200 characters), nested too deeply (32 levels of brackets, minus signs and powers), too large or
+malformed give ``?`` as result, and so does any other failure inside a tool: a call never raises out of
+decoding. Numbers are ASCII digits only (``٣`` and ``３`` are not numbers to the calculator). The ``rdkit`` tool answers chemistry look-ups
 (``<<formula(CCO)>> = C2H6O``, :data:`RDKIT_LOOKUPS`) with RDKit's SMILES parser and descriptors; the
 ``biopython`` tool answers DNA look-ups (``<<revcomp(ATGC)>> = GCAT``, :data:`SEQUENCE_LOOKUPS`) with
 Biopython.
@@ -27,6 +29,7 @@ Biopython.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -35,6 +38,8 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import SrmzooError, UnknownNameError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AsFraction",
@@ -58,6 +63,7 @@ UNKNOWN_RESULT = "?"
 MAX_EXPRESSION_CHARS = 200
 MAX_MAGNITUDE = 10**15
 MAX_EXPONENT = 12
+MAX_NESTING = 32  # brackets, minus signs and powers inside each other; traces use at most a few
 
 
 class ToolError(ValueError):
@@ -97,9 +103,16 @@ def format_number(x: Fraction | int | float) -> str:
 
 # ---------------------------------------------------------------------------------------------- calculator
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sqrt|ln|round|min|max|frac)|(//|[-+×÷*/^%(),]))")
+# [0-9], not \d: \d also matches Arabic-Indic, full-width and every other Unicode digit, which Fraction()
+# would read as numbers the model never wrote in ASCII.
+_TOKEN = re.compile(r"\s*(?:([0-9]+(?:\.[0-9]+)?)|(sqrt|ln|round|min|max|frac)|(//|[-+×÷*/^%(),]))")
 MAX_ROUND_DECIMALS = 4  # what format_number writes without switching to a fraction
 _OPS = {"×": "*", "÷": "/"}
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _is_number(tok: str) -> bool:
+    return tok[0] in _ASCII_DIGITS
 
 
 def _tokens(expr: str) -> list[str]:
@@ -121,7 +134,14 @@ class _Parser:
     | frac(expr)``."""
 
     def __init__(self, tokens: list[str]):
-        self.tokens, self.i = tokens, 0
+        self.tokens, self.i, self.depth = tokens, 0, 0
+
+    def nest(self) -> None:
+        """One level deeper (a bracket, a minus sign, a power): refused beyond :data:`MAX_NESTING`, so the
+        recursion stays a few hundred frames however the 200 characters are spent."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ToolError(f"nested deeper than {MAX_NESTING} levels")
 
     def peek(self) -> str | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -160,7 +180,9 @@ class _Parser:
         if self.peek() != "^":
             return base
         self.take()
+        self.nest()
         exponent = self.power()
+        self.depth -= 1
         if abs(exponent) > MAX_EXPONENT:
             raise ToolError(f"exponent {exponent} is not a small number")
         if exponent != int(exponent):  # a root, e.g. RR^(1/3): positive bases only, inexact
@@ -174,11 +196,22 @@ class _Parser:
     def unary(self) -> Fraction | float:
         if self.peek() == "-":
             self.take()
-            return -self.unary()
+            self.nest()
+            value = -self.unary()
+            self.depth -= 1
+            return value
         return self.atom()
 
     def atom(self) -> Fraction | float:
         tok = self.take()
+        if _is_number(tok):
+            return _check(Fraction(tok))
+        self.nest()  # a bracket or a function's arguments
+        value = self.bracketed(tok)
+        self.depth -= 1
+        return value
+
+    def bracketed(self, tok: str) -> Fraction | float:
         if tok == "(":
             value = self.expr()
             self.take(")")
@@ -189,7 +222,7 @@ class _Parser:
             self.take(",")
             digits = self.take()
             self.take(")")
-            if not digits.isdigit() or int(digits) > MAX_ROUND_DECIMALS:
+            if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_ROUND_DECIMALS:
                 raise ToolError(f"round to 0-{MAX_ROUND_DECIMALS} decimals, not {digits!r}")
             return round_half_up(value, int(digits))
         if tok in ("min", "max"):  # bounds and piecewise rules (MELD-Na's 1.0 floor, the 4-2-1 rule)
@@ -224,8 +257,6 @@ class _Parser:
             if num * num == exact.numerator and den * den == exact.denominator:
                 return Fraction(num, den)
             return math.sqrt(value)
-        if tok[0].isdigit():
-            return _check(Fraction(tok))
         raise ToolError(f"unexpected {tok!r}")
 
 
@@ -268,10 +299,19 @@ def calculate(expr: str) -> str:
     Traceback (most recent call last):
     ...
     srmzoo.tools.ToolError: exponent 387420489 is not a small number
+    >>> calculate("(" * 33 + "1" + ")" * 33)
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: nested deeper than 32 levels
+    >>> calculate("٣ + ３")
+    Traceback (most recent call last):
+    ...
+    srmzoo.tools.ToolError: unexpected '٣ + ３'
 
     Raises:
-        ToolError: malformed, longer than 200 characters, a number beyond 10**15, division by zero, ``//``
-            or ``%`` of a number that is not whole.
+        ToolError: malformed (digits other than ASCII ``0-9`` included), longer than 200 characters, nested
+            deeper than 32 levels, a number beyond 10**15, division by zero, ``//`` or ``%`` of a number that
+            is not whole.
     """
     if len(expr) > MAX_EXPRESSION_CHARS:
         raise ToolError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
@@ -446,15 +486,25 @@ def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
     ('CGTT', '?')
     >>> run_call("formula(CCO)", ["calculator"]), run_call("2 + 3", ["rdkit"]), run_call("mw(C1CC)", ["rdkit"])
     ('?', '?', '?')
+
+    It never raises: the expression is model text, and a failure of any kind inside a tool (a
+    :class:`ToolError`, but also a ``RecursionError`` at a deep caller stack, a ``MemoryError``, a bug) is
+    the answer ``?``, logged, so that no model output can stop a generation, an evaluation or an RL batch.
+
+    >>> run_call("(" * 199 + "1"), run_call("٣ + ３")
+    ('?', '?')
     """
-    call = lookup_call(expr)
-    name = _LOOKUP_TOOL[call[0]] if call else "calculator"
-    if name not in tools:
-        return UNKNOWN_RESULT
     try:
+        call = lookup_call(expr)
+        name = _LOOKUP_TOOL[call[0]] if call else "calculator"
+        if name not in tools:
+            return UNKNOWN_RESULT
         return TOOLS[name](expr)
-    except (ToolError, ArithmeticError, ValueError):
-        return UNKNOWN_RESULT
+    except ToolError as err:
+        log.debug("tool call %.60r: %s", expr, err)
+    except Exception as err:  # noqa: BLE001 — any failure is the tool's "?", never an escape from decoding
+        log.warning("tool call %.60r failed with %s: %.200s", expr, type(err).__name__, err)
+    return UNKNOWN_RESULT
 
 
 # ------------------------------------------------------------------------------------------------- traces
@@ -563,7 +613,12 @@ class ToolCaller:
             return []
         if not self.tokenizer.decode([generated[-1]]).rstrip(".,;:) \n").endswith(">"):
             return []
-        result = run_call(text[opened + len(CALL_OPEN) : closed], self.tools)
+        expr = text[opened + len(CALL_OPEN) : closed]
+        try:
+            result = run_call(expr, self.tools)
+        except Exception as err:  # noqa: BLE001 — run_call answers "?" itself; this guards its own frames too
+            log.warning("tool call %.60r failed with %s", expr, type(err).__name__)
+            result = UNKNOWN_RESULT
         self.calls += 1
         self.failed += result == UNKNOWN_RESULT
         return self.tokenizer.encode(f" = {result}", add_special_tokens=False)

@@ -3,7 +3,9 @@ r"""Rewards for RL on coding: correctness through the domain's verifier, and ans
 Plain functions ``(completions, **columns) -> list[float | None]`` as TRL calls them; the package
 ``__init__`` registers them as ``coding_correct`` and ``coding_format``. Both want the dataset's ``meta``
 column (TRL passes every column): it holds the unit tests, and says whether an answer is code or output.
-``coding_correct`` runs a batch's code two sandboxes at a time (:func:`srmzoo.sandbox.run_many`).
+``coding_correct`` runs a batch's code two sandboxes at a time (:func:`srmzoo.sandbox.run_many`), with
+the verifier's policy (:mod:`.verify`): full isolation or an explicit opt-in, and a verdict the code under
+test cannot forge, so RL cannot learn to fake a pass.
 """
 
 from __future__ import annotations

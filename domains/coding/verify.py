@@ -21,8 +21,14 @@ learn that an endless loop is safer than a wrong one. Only a completion that com
 unverifiable.
 
 Model-written code runs **only** in :mod:`srmzoo.sandbox` (a fresh, isolated child process per
-completion, :func:`~srmzoo.sandbox.run_many` with two workers for a batch). Parsing with :func:`ast.parse`
-is the one thing done here: it executes nothing, and it saves a sandbox run for code that cannot run.
+completion, :func:`~srmzoo.sandbox.run_many` with two workers for a batch), and only with every one of the
+sandbox's protections: where this machine lacks one (``python -m srmzoo.sandbox`` lists them), the verifier
+raises :class:`~srmzoo.errors.SrmzooError` rather than run the code less isolated, unless the user sets
+``SRMZOO_ALLOW_WEAK_SANDBOX=1``. The verdict comes from the sandbox's judge, which runs the tests in a
+process the candidate's code never runs in and takes only plain data back from it, so a custom
+``__eq__``, an early exit or a patched ``os.write`` is a wrong answer, not a pass. Parsing with
+:func:`ast.parse` is the one thing done here: it executes nothing, and it saves a sandbox run for code
+that cannot run.
 
 What a code example's ``meta`` holds: ``tests`` (asserts, or HumanEval's ``def check(candidate)``),
 ``entry_point`` (HumanEval only: the function handed to ``check``), ``prelude`` (code run before the
@@ -33,18 +39,20 @@ these is the dataset's, so it raises :class:`~srmzoo.errors.SrmzooError`.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from srmzoo.domain import Check, Example, Verdict, last_boxed
 from srmzoo.errors import SrmzooError
-from srmzoo.sandbox import Candidate, Outcome, Verification, run_many
+from srmzoo.sandbox import Candidate, Outcome, Verification, run_many, sandbox_capabilities
 
 from .answer_format import extract_code, normalise_output
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "SANDBOX_WORKERS",
+    "WEAK_SANDBOX_VARIABLE",
     "answer_kind",
     "check_completions",
     "check_output",
@@ -53,6 +61,7 @@ __all__ = [
 
 DEFAULT_TIMEOUT_S = 3.0  # the generated tests take milliseconds; HumanEval's slowest canonical ~0.1 s
 SANDBOX_WORKERS = 2  # this project's machines have two cores
+WEAK_SANDBOX_VARIABLE = "SRMZOO_ALLOW_WEAK_SANDBOX"  # "1": run model code even with protections missing
 
 _VERDICTS = {
     Outcome.PASS: Verdict.CORRECT,
@@ -120,7 +129,9 @@ def code_candidate(completion: str, meta: Mapping[str, Any]) -> Candidate | Chec
         ast.parse(program)
     except Exception as exc:  # SyntaxError; ValueError (null bytes); RecursionError on absurd nesting
         return Check(Verdict.WRONG, code, f"does not parse: {type(exc).__name__}: {exc}"[:300])
-    return Candidate(program, meta["tests"], meta.get("entry_point"))
+    # The prelude (HumanEval's prompt) is the dataset's: the judge runs it too, so the tests use its
+    # helpers, not the completion's redefinitions of them.
+    return Candidate(program, meta["tests"], meta.get("entry_point"), prelude)
 
 
 def _timeout(meta: Mapping[str, Any]) -> float:
@@ -146,7 +157,8 @@ def check_completions(
 
     Raises:
         SrmzooError: the lists differ in length, an example's meta is malformed, or the sandbox cannot run
-            here (never because of what a completion contains).
+            here, or lacks a protection and ``$SRMZOO_ALLOW_WEAK_SANDBOX`` is not ``1`` (never because of
+            what a completion contains).
 
     >>> ex = Example("e", "function_synthesis", "q", "double", "", {"answer_kind": "code", "tests": "assert double(2) == 4"})
     >>> good, bad = "```python\\ndef double(x):\\n    return 2 * x\\n```", "```python\\ndef double(x):\\n    return x\\n```"
@@ -169,8 +181,17 @@ def check_completions(
             checks[i] = job
         else:
             jobs.setdefault(_timeout(example.meta), []).append((i, job))
+    strict = os.environ.get(WEAK_SANDBOX_VARIABLE, "") != "1"
+    if jobs and strict and (missing := sandbox_capabilities().missing_summary()):
+        raise SrmzooError(
+            f"refusing to run model-written code: the sandbox lacks protections on this machine: {missing}",
+            hint="run as root on Linux >= 5.12 with namespaces and a writable cgroup (python -m srmzoo.sandbox "
+            f"shows what is missing), or set {WEAK_SANDBOX_VARIABLE}=1 to accept weaker isolation",
+        )
     for timeout, batch in jobs.items():
-        results = run_many([job for _, job in batch], workers=workers, timeout=timeout)
+        results = run_many(
+            [job for _, job in batch], workers=workers, timeout=timeout, require_full_isolation=strict
+        )
         for (i, job), result in zip(batch, results, strict=True):
             checks[i] = _code_check(job, result, example=examples[i])
     done = [c for c in checks if c is not None]

@@ -5,9 +5,11 @@ tests/test_sandbox.py asserts every case; this module also writes the security r
     .venv/bin/python tests/hostile/hostile_programs.py --report bench/results/sandbox_security.md
 
 A program is a template: ``@NAME@`` placeholders are filled from the :class:`World`, the host-side state
-the attacks aim at (the parent's pid, a canary file, a listening socket, a fake ``HF_TOKEN``, ...). Each
+the attacks aim at (the parent's pid, a canary file, listening sockets, a fake ``HF_TOKEN``, ...). Each
 program prints one JSON line of what it observed; each check reads that line, the run's status and the
-host, and returns whether the attack was contained, with the evidence.
+host, and returns whether the attack was contained, with the evidence. A case with ``tests`` is a
+verdict forgery: a wrong ``square`` (it returns 0) run through :func:`~srmzoo.sandbox.run_tests`, whose
+outcome must be exactly the case's ``verdict``, never a pass.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from srmzoo.sandbox import SANDBOX_UIDS, SandboxResult, SandboxStatus, run_python, sandbox_capabilities
+from srmzoo.sandbox import (
+    SANDBOX_UIDS,
+    Outcome,
+    SandboxResult,
+    SandboxStatus,
+    Verification,
+    run_python,
+    run_tests,
+    sandbox_capabilities,
+)
 
 TIMEOUT_S = 1.0
 MEMORY_MB = 512
@@ -55,6 +66,8 @@ class World:
     mark: str  # a unique number in the argv of processes that must not be visible or outlive a run
     host_sleeper: subprocess.Popen  # a process outside the sandbox running as uid 65534
     listener: socket.socket  # a TCP server on the host's loopback; nothing may connect to it
+    unix_listeners: tuple[socket.socket, ...]  # path sockets (mode 0666) in /run and in the canary directory
+    ipc_key: int  # the SysV IPC key the ipc cases create objects under; none may show on the host
 
     @property
     def port(self) -> int:
@@ -71,6 +84,9 @@ class World:
             "MARK": self.mark,
             "HOST_SLEEPER": str(self.host_sleeper.pid),
             "PORT": str(self.port),
+            "RUN_SOCKET": self.unix_listeners[0].getsockname(),
+            "OPEN_SOCKET": self.unix_listeners[-1].getsockname(),
+            "IPC_KEY": str(self.ipc_key),
         }
         return re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], template)
 
@@ -84,7 +100,8 @@ def hostile_world() -> Iterator[World]:
     True
     """
     tag = secrets.token_hex(6)
-    base = "/run" if os.access("/run", os.W_OK) else None  # outside /tmp: only a read-only root guards it
+    # Outside /tmp and outside the hidden directories: only the read-only root guards it.
+    base = next((d for d in ("/var/lib", "/var/cache") if os.access(d, os.W_OK)), None)
     canary_dir = Path(tempfile.mkdtemp(prefix=f"srmzoo-canary-{tag}-", dir=base))
     canary_dir.chmod(0o777)  # world-writable and not sticky: anyone the filesystem lets in may delete
     canary = canary_dir / "canary.txt"
@@ -103,6 +120,15 @@ def hostile_world() -> Iterator[World]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
+    unix_listeners = []
+    for directory in [d for d in ("/run",) if os.access(d, os.W_OK)] + [str(canary_dir)]:
+        path = os.path.join(directory, f"srmzoo-socket-{tag}")
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        os.chmod(path, 0o666)
+        server.listen(8)
+        server.setblocking(False)
+        unix_listeners.append(server)
     old_token = os.environ.get("HF_TOKEN")
     token = f"hf_srmzooFakeSecret{tag}"
     os.environ["HF_TOKEN"] = token
@@ -118,6 +144,8 @@ def hostile_world() -> Iterator[World]:
             mark=mark,
             host_sleeper=sleeper,
             listener=listener,
+            unix_listeners=tuple(unix_listeners),
+            ipc_key=0x5A000000 + int(mark) % 0x00FFFFFF,
         )
     finally:
         if old_token is None:
@@ -125,6 +153,10 @@ def hostile_world() -> Iterator[World]:
         else:
             os.environ["HF_TOKEN"] = old_token
         listener.close()
+        for server in unix_listeners:
+            with contextlib.suppress(OSError):
+                os.unlink(server.getsockname())
+            server.close()
         sleeper.kill()
         sleeper.wait()
         shutil.rmtree(canary_dir, ignore_errors=True)
@@ -142,6 +174,26 @@ def attempt(fn, *args, **kwargs):
         return [type(exc).__name__, str(exc)[:300]]
 """
 
+# For system calls the standard library does not wrap: syscall(name, *args) -> [return value, errno name].
+SYSCALL = """\
+import ctypes, errno, platform
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_NR = {"x86_64": {"unshare": 272, "clone": 56, "clone3": 435, "keyctl": 250, "add_key": 248,
+                  "io_uring_setup": 425, "ptrace": 101, "process_vm_readv": 310, "pidfd_getfd": 438,
+                  "bpf": 321, "getpid": 39},
+       "aarch64": {"unshare": 97, "clone": 220, "clone3": 435, "keyctl": 219, "add_key": 217,
+                   "io_uring_setup": 425, "ptrace": 117, "process_vm_readv": 270, "pidfd_getfd": 438,
+                   "bpf": 280, "getpid": 172}}[platform.machine()]
+def syscall(name, *args):
+    args = [ctypes.c_char_p(a) if isinstance(a, bytes) else ctypes.c_long(a) for a in args]
+    rc = _libc.syscall(ctypes.c_long(_NR[name]), *args)
+    return [rc, errno.errorcode.get(ctypes.get_errno(), "?") if rc < 0 else ""]
+"""
+
+# The tests of every verdict forgery; each forgery's square(x) returns 0, so a pass is always forged.
+SQUARE_TESTS = "def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n"
+
 Check = Callable[[SandboxResult, World], "tuple[bool, str]"]
 
 
@@ -154,16 +206,20 @@ class HostileCase:
     program: str
     check: Check
     timeout: float = TIMEOUT_S
+    memory_mb: int = MEMORY_MB
+    tests: str | None = None  # a verdict forgery: run through run_tests against these tests
+    verdict: Outcome | None = None  # ... and this must be its outcome
 
 
 @dataclass(frozen=True)
 class CaseOutcome:
-    """A case as run: the sandbox's result and the verdict of its check."""
+    """A case as run: the sandbox's result, run_tests's verdict for a forgery, and the check's verdict."""
 
     case: HostileCase
     result: SandboxResult
     contained: bool
     evidence: str
+    verification: Verification | None = None
 
 
 def observed(result: SandboxResult) -> dict:
@@ -293,6 +349,49 @@ def _output_bounded(stream: str) -> Check:
     return check
 
 
+def _no_host_ipc(w: World) -> tuple[bool, str]:
+    """Nothing under the world's keys on the host, and a later run cannot find what an earlier one left."""
+    on_host = []
+    for kind in ("shm", "msg", "sem"):
+        with contextlib.suppress(OSError):
+            rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+            on_host += [kind for row in rows if row.split() and w.ipc_key <= int(row.split()[0]) < w.ipc_key + 8]
+    later = observed(
+        run_python(
+            PRELUDE + SYSCALL + "def find(fn, *args):\n    rc = fn(*args)\n"
+            "    return [rc, errno.errorcode.get(ctypes.get_errno(), '?') if rc < 0 else '']\n"
+            f"print(json.dumps({{'shm': find(_libc.shmget, {w.ipc_key}, 0, 0), 'msg': find(_libc.msgget, {w.ipc_key}, 0)}}))\n",
+            timeout=5.0,
+        )
+    )
+    gone = later.get("shm") == [-1, "ENOENT"] and later.get("msg") == [-1, "ENOENT"]
+    return not on_host and gone, f"on the host: {on_host or 'nothing'}; a later run looking for them: {later}"
+
+
+def _ipc_left_behind(r: SandboxResult, w: World) -> tuple[bool, str]:
+    seen = observed(r)
+    isolated, evidence = _no_host_ipc(w)
+    return seen.get("shm", -1) >= 0 and seen.get("sent") == 0 and isolated, f"inside: {seen}; {evidence}"
+
+
+def _shm_past_memory(r: SandboxResult, w: World) -> tuple[bool, str]:
+    pinned = observed(r).get("pinned_mib", 10**6)
+    isolated, evidence = _no_host_ipc(w)
+    ok = r.status is SandboxStatus.KILLED and r.signal_name == "SIGKILL" and pinned <= 64 + DISK_MB and isolated
+    return ok, (
+        f"{r.status.value} ({r.signal_name}) after pinning {pinned} MiB (the run's cap: {64 + DISK_MB} MiB); {evidence}"
+    )
+
+
+def _errno_refused(*keys: str, code: str = "EPERM") -> Check:
+    def check(r: SandboxResult, w: World) -> tuple[bool, str]:
+        seen = observed(r)
+        ok = bool(seen) and all(seen.get(k) == [-1, code] for k in keys)
+        return ok, "; ".join(f"{k}: {seen.get(k, 'not run')}" for k in keys)
+
+    return check
+
+
 def _size_capped(key: str, cap_mb: int) -> Check:
     def check(r: SandboxResult, w: World) -> tuple[bool, str]:
         seen = observed(r)
@@ -412,12 +511,12 @@ CASES: list[HostileCase] = [
     HostileCase(
         "user_namespace_network",
         "make a user + network namespace of its own (ctypes unshare), then connect out",
-        PRELUDE + "import ctypes, socket\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-        "rc = libc.unshare(0x10000000 | 0x40000000)\n"
-        "print(json.dumps({'unshare': rc, 'connect': attempt(socket.create_connection, ('1.1.1.1', 53), timeout=2)}))\n",
+        PRELUDE + SYSCALL + "import socket\n"
+        "print(json.dumps({'unshare': syscall('unshare', 0x10000000 | 0x40000000), "
+        "'connect': attempt(socket.create_connection, ('1.1.1.1', 53), timeout=2)}))\n",
         lambda r, w: (
-            refused(observed(r).get("connect", [])),
-            f"unshare returned {observed(r).get('unshare')}; connect: {' '.join(observed(r).get('connect', ['not run']))}",
+            observed(r).get("unshare") == [-1, "EPERM"] and refused(observed(r).get("connect", [])),
+            f"unshare: {observed(r).get('unshare')}; connect: {' '.join(observed(r).get('connect', ['not run']))}",
         ),
     ),
     # --- filesystem --------------------------------------------------------------------------------
@@ -685,6 +784,262 @@ CASES: list[HostileCase] = [
         "import sys\nwhile True:\n    sys.stderr.write('y' * 65536)\n",
         _output_bounded("stderr"),
     ),
+    # --- channels between runs and to the host ------------------------------------------------------
+    HostileCase(
+        "unix_socket_in_hidden_dir",
+        "connect to a unix socket (mode 0666) the host listens on under /run",
+        PRELUDE + "import socket\n"
+        "def connect(path):\n    s = socket.socket(socket.AF_UNIX)\n    s.connect(path)\n"
+        "print(json.dumps({'exists': os.path.exists('@RUN_SOCKET@'), 'connect': attempt(connect, '@RUN_SOCKET@')}))\n",
+        lambda r, w: (
+            observed(r).get("exists") is False and refused(observed(r).get("connect", [])),
+            f"the socket's path is {'visible' if observed(r).get('exists') else 'hidden'}; "
+            f"connect: {' '.join(observed(r).get('connect', ['not run']))}",
+        ),
+    ),
+    HostileCase(
+        "unix_socket_in_visible_dir",
+        "connect to a unix socket (mode 0666) in a world-writable host directory the sandbox can see",
+        PRELUDE + "import socket\n"
+        "def connect(path):\n    s = socket.socket(socket.AF_UNIX)\n    s.connect(path)\n"
+        "print(json.dumps({'exists': os.path.exists('@OPEN_SOCKET@'), 'connect': attempt(connect, '@OPEN_SOCKET@'), "
+        "'socketpair': attempt(lambda: len(socket.socketpair()))}))\n",
+        lambda r, w: (
+            observed(r).get("exists") is True
+            and observed(r).get("connect", [""])[0] == "PermissionError"
+            and observed(r).get("socketpair") == ["ok", "2"],
+            f"the socket's path is visible; connect: {' '.join(observed(r).get('connect', ['not run']))}; "
+            f"socketpair: {' '.join(observed(r).get('socketpair', ['not run']))}",
+        ),
+    ),
+    HostileCase(
+        "hidden_host_directories",
+        "list /run, /var/run, /mnt, /opt, /srv and /media (host sockets, mounts, installed software)",
+        PRELUDE + "print(json.dumps({d: attempt(os.listdir, d) for d in "
+        "('/run', '/var/run', '/mnt', '/opt', '/srv', '/media', '/root', '/home') if os.path.lexists(d)}))\n",
+        lambda r, w: (
+            bool(observed(r)) and all(v == ["ok", "[]"] for v in observed(r).values()),
+            "; ".join(f"{d}: {' '.join(v)}" for d, v in observed(r).items()) or "nothing listed",
+        ),
+    ),
+    HostileCase(
+        "sysv_ipc_left_behind",
+        "create a SysV shared-memory segment and message queue with a message, and leave them for a later run",
+        PRELUDE + "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
+        "shm = libc.shmget(@IPC_KEY@, 1 << 20, 0o1000 | 0o666)\naddr = libc.shmat(shm, None, 0)\n"
+        "ctypes.memmove(addr, b'left by an earlier run', 22)\nmsg = libc.msgget(@IPC_KEY@, 0o1000 | 0o666)\n"
+        "buf = ctypes.create_string_buffer(b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00secret', 14)\n"
+        "print(json.dumps({'shm': shm, 'msg': msg, 'sent': libc.msgsnd(msg, buf, 6, 0)}))\n",
+        _ipc_left_behind,
+        timeout=4.0,
+    ),
+    HostileCase(
+        "sysv_shm_past_memory",
+        "pin 6 x 32 MiB of SysV shared memory from short-lived children under memory_mb=64",
+        PRELUDE + "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
+        "pinned = 0\nfor i in range(6):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        sid = libc.shmget(@IPC_KEY@ + 1 + i, 32 << 20, 0o1000 | 0o666)\n        addr = libc.shmat(sid, None, 0)\n"
+        "        ctypes.memset(addr, 1, 32 << 20)\n        os._exit(0)\n    _, status = os.waitpid(pid, 0)\n"
+        "    pinned += 32 if status == 0 else 0\n    print(json.dumps({'pinned_mib': pinned, 'children': i + 1}), flush=True)\n",
+        _shm_past_memory,
+        timeout=4.0,
+        memory_mb=64,
+    ),
+    HostileCase(
+        "forks_past_memory",
+        "8 forked children each touch 32 MiB and hold it, under memory_mb=64",
+        PRELUDE + "r, w = os.pipe()\nkids = []\nfor i in range(8):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        os.close(r)\n        b = bytearray(32 << 20)\n        b[::4096] = b'\\x01' * (len(b) // 4096)\n"
+        "        os.write(w, bytes([i]))\n        time.sleep(30)\n    kids.append(pid)\nos.close(w)\ntime.sleep(1.0)\n"
+        "os.set_blocking(r, False)\nwritten = set(os.read(r, 100))\nkilled = alive = 0\n"
+        "for i, pid in enumerate(kids):\n    done, status = os.waitpid(pid, os.WNOHANG)\n"
+        "    killed += bool(done) and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9\n"
+        "    alive += not done and i in written\n"
+        "print(json.dumps({'held_mib': 32 * alive, 'killed': killed}))\nos.killpg(0, 9)\n",
+        lambda r, w: (
+            0 < observed(r).get("held_mib", 10**6) <= 64 + DISK_MB and observed(r).get("killed", 0) >= 1,
+            f"{observed(r).get('held_mib')} MiB held at once (the run's cap: {64 + DISK_MB} MiB); "
+            f"{observed(r).get('killed')} children killed by the kernel at the cap",
+        ),
+        timeout=4.0,
+        memory_mb=64,
+    ),
+    HostileCase(
+        "kernel_keyring",
+        "store a value in the uid's kernel keyring for the next run (add_key), and read the keyring (keyctl)",
+        PRELUDE + SYSCALL
+        + "print(json.dumps({'add_key': syscall('add_key', b'user', b'srmzoo-@MARK@', b'secret', 6, -4), "
+        "'keyctl': syscall('keyctl', 0, -4, 0)}))\n",
+        _errno_refused("add_key", "keyctl"),
+    ),
+    HostileCase(
+        "host_ptys",
+        "open pseudo-terminals on the host's devpts and list /dev",
+        PRELUDE + "print(json.dumps({'dev': sorted(os.listdir('/dev')), 'openpty': attempt(os.openpty), "
+        "'ptmx': attempt(os.open, '/dev/ptmx', os.O_RDWR), 'pts': attempt(os.listdir, '/dev/pts'), "
+        "'tty': attempt(os.open, '/dev/tty', os.O_RDWR), 'null': attempt(lambda: open('/dev/null', 'w').write('x'))}))\n",
+        lambda r, w: (
+            observed(r).get("dev")
+            == ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]
+            and all(refused(observed(r).get(k, [])) for k in ("openpty", "ptmx", "pts", "tty"))
+            and observed(r).get("null") == ["ok", "1"],
+            f"/dev holds {observed(r).get('dev')}; openpty: {' '.join(observed(r).get('openpty', ['not run']))}",
+        ),
+    ),
+    HostileCase(
+        "hostname",
+        "read the host's name and set another",
+        PRELUDE + "import socket\nprint(json.dumps({'name': socket.gethostname(), "
+        "'set': attempt(socket.sethostname, 'owned')}))\n",
+        lambda r, w: (
+            observed(r).get("name") == "srmzoo-sandbox" and refused(observed(r).get("set", [])),
+            f"hostname {observed(r).get('name')!r}; sethostname: {' '.join(observed(r).get('set', ['not run']))}",
+        ),
+    ),
+    HostileCase(
+        "new_user_namespace",
+        "unshare(CLONE_NEWUSER), clone(CLONE_NEWUSER) and clone3 (whose flags seccomp cannot read)",
+        PRELUDE + SYSCALL + "print(json.dumps({'unshare': syscall('unshare', 0x10000000), "
+        "'clone': syscall('clone', 0x10000000 | 17, 0, 0, 0, 0), 'clone3': syscall('clone3', 0, 0)}))\n",
+        lambda r, w: (
+            observed(r).get("unshare") == [-1, "EPERM"]
+            and observed(r).get("clone") == [-1, "EPERM"]
+            and observed(r).get("clone3") == [-1, "ENOSYS"],
+            f"unshare: {observed(r).get('unshare')}; clone: {observed(r).get('clone')}; clone3: {observed(r).get('clone3')}",
+        ),
+    ),
+    HostileCase(
+        "io_uring",
+        "set up an io_uring (it bypasses much of the system-call filtering and has a record of kernel bugs)",
+        PRELUDE + SYSCALL + "params = ctypes.create_string_buffer(120)\n"
+        "print(json.dumps({'io_uring_setup': syscall('io_uring_setup', 8, ctypes.addressof(params))}))\n",
+        _errno_refused("io_uring_setup"),
+    ),
+    HostileCase(
+        "ptrace_own_child",
+        "ptrace-attach to its own child (same uid), PTRACE_TRACEME, and read its memory (process_vm_readv)",
+        PRELUDE + SYSCALL + "child = os.fork()\nif child == 0:\n    time.sleep(30)\n"
+        "out = {'attach': syscall('ptrace', 16, child, 0, 0), 'traceme': syscall('ptrace', 0, 0, 0, 0), "
+        "'process_vm_readv': syscall('process_vm_readv', child, 0, 0, 0, 0, 0), "
+        "'pidfd_getfd': syscall('pidfd_getfd', 0, 0, 0)}\nos.kill(child, 9)\nprint(json.dumps(out))\n",
+        _errno_refused("attach", "traceme", "process_vm_readv", "pidfd_getfd"),
+    ),
+    HostileCase(
+        "other_syscall_abi",
+        "call getpid through the x32 system-call ABI, past a filter written for the x86_64 numbers",
+        PRELUDE + SYSCALL + "print(json.dumps({'x32_getpid': syscall('getpid') if platform.machine() != 'x86_64' "
+        "else _libc.syscall(ctypes.c_long(0x40000000 | 39))}))\n",
+        lambda r, w: (
+            (r.status is SandboxStatus.KILLED and r.signal_name == "SIGSYS")
+            if platform.machine() == "x86_64"
+            else r.ok,
+            f"{r.status.value}" + (f" ({r.signal_name})" if r.signal_name else "") + f"; saw {observed(r) or 'nothing'}",
+        ),
+    ),
+    # --- verdict forgeries: a wrong square(x) (it returns 0) through run_tests -----------------------
+    HostileCase(
+        "verdict_nonce_from_frames",
+        "find the verdict's nonce in the harness's frames, write '<nonce> pass' to every descriptor, os._exit(0)",
+        "import os, sys\nf, nonce = sys._getframe(), None\nwhile f is not None:\n"
+        "    for v in list(f.f_locals.values()):\n        if isinstance(v, str) and len(v) == 32:\n            nonce = v\n"
+        "    f = f.f_back\nfor fd in range(3, 20):\n    try:\n        os.write(fd, ('%s pass\\n' % nonce).encode())\n"
+        "    except OSError:\n        pass\nos._exit(0)\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.ERROR,
+    ),
+    HostileCase(
+        "verdict_harness_function_from_frames",
+        "find the harness's own verdict-writing function in the frames and call it with 'pass', then os._exit(0)",
+        "import os, sys\nf = sys._getframe()\nwhile f is not None:\n    for v in list(f.f_locals.values()):\n"
+        "        if callable(v) and getattr(v, '__name__', '') in ('verdict', 'write_message', 'report'):\n"
+        "            try:\n                v('pass')\n            except BaseException:\n                pass\n"
+        "    f = f.f_back\nos._exit(0)\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.ERROR,
+    ),
+    HostileCase(
+        "verdict_patch_os_write",
+        "replace os.write so that the harness's 'fail' line is written as 'pass'",
+        "import os\nreal = os.write\ndef write(fd, data):\n    data = bytes(data)\n"
+        "    for word in (b' fail ', b' error '):\n        data = data.replace(word, b' pass ')\n    return real(fd, data)\n"
+        "os.write = write\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_patch_builtins_exec",
+        "replace builtins.exec so that the tests never run and check() does nothing",
+        "import builtins\nreal = builtins.exec\ndef fake(code, ns=None, *rest):\n"
+        "    if ns is not None and getattr(code, 'co_filename', '') == '<tests>':\n"
+        "        ns['check'] = lambda candidate: None\n        return None\n    return real(code, ns, *rest)\n"
+        "builtins.exec = fake\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_eq_always_true",
+        "return an object whose __eq__ is always True (and __ne__ False, __bool__ True)",
+        "class Liar:\n    def __eq__(self, other):\n        return True\n    def __ne__(self, other):\n        return False\n"
+        "    def __bool__(self):\n        return True\ndef square(x):\n    return Liar()\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_forked_rewriter",
+        "a forked child rewrites 'fail' to 'pass' in the verdict file, through fd 3 and /proc/<pid>/fd/3",
+        "import os, time\nif os.fork() == 0:\n    targets = [3] + ['/proc/%s/fd/3' % p for p in os.listdir('/proc') if p.isdigit()]\n"
+        "    deadline = time.time() + 2\n    while time.time() < deadline:\n        for t in targets:\n            try:\n"
+        "                fd = t if isinstance(t, int) else os.open(t, os.O_RDWR)\n                line = os.pread(fd, 4096, 0)\n"
+        "                if b' fail ' in line or b' error ' in line:\n"
+        "                    os.pwrite(fd, line.replace(b' fail ', b' pass ').replace(b' error ', b' pass '), 0)\n"
+        "            except OSError:\n                pass\n    os._exit(0)\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_read_the_tests",
+        "look for the tests' expected values (frames, stdin, /tmp, the judge's /proc files) and return them",
+        "import os, re, sys\ntexts = []\nf = sys._getframe()\nwhile f is not None:\n"
+        "    texts += [v for v in list(f.f_locals.values()) if isinstance(v, str)]\n    f = f.f_back\n"
+        "for path in ['/proc/self/fd/0'] + ['/tmp/' + n for n in os.listdir('/tmp')] + "
+        "['/proc/%s/%s' % (p, leaf) for p in os.listdir('/proc') if p.isdigit() for leaf in ('fd/0', 'mem', 'cmdline')]:\n"
+        "    try:\n        texts.append(open(path, 'rb').read(1 << 20).decode('latin-1'))\n    except OSError:\n        pass\n"
+        "expected = {int(a): int(b) for t in texts for a, b in re.findall(r'candidate\\((-?\\d+)\\) == (-?\\d+)', t)}\n"
+        "def square(x):\n    return expected.get(x, 0)\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_shadow_builtins",
+        "redefine abs and tuple for the tests, so that abs(candidate(x) - y) < eps always holds",
+        "def abs(x):\n    return 0\ndef tuple(x):\n    return ()\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests="def check(candidate):\n    assert abs(candidate(3) - 9) < 1e-9\n    assert tuple([candidate(2)]) == tuple([4])\n",
+        verdict=Outcome.FAIL,
+    ),
+    HostileCase(
+        "verdict_kill_the_judge",
+        "SIGKILL its parent, the process that judges it",
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.ERROR,
+    ),
+    HostileCase(
+        "verdict_stop_the_judge",
+        "SIGSTOP its parent, the process that judges it",
+        "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\ndef square(x):\n    return 0\n",
+        lambda r, w: (True, ""),
+        tests=SQUARE_TESTS,
+        verdict=Outcome.TIMEOUT,
+    ),
 ]
 
 
@@ -697,16 +1052,25 @@ def run_cases(world: World, cases: list[HostileCase] | None = None, *, workers: 
     """
 
     def one(case: HostileCase) -> CaseOutcome:
-        result = run_python(
-            world.fill(case.program, case.name),
-            timeout=case.timeout,
-            memory_mb=MEMORY_MB,
-            file_size_mb=FILE_SIZE_MB,
-            disk_mb=DISK_MB,
-            max_output_bytes=MAX_OUTPUT_BYTES,
+        limits = {
+            "timeout": case.timeout,
+            "memory_mb": case.memory_mb,
+            "file_size_mb": FILE_SIZE_MB,
+            "disk_mb": DISK_MB,
+            "max_output_bytes": MAX_OUTPUT_BYTES,
+        }
+        program = world.fill(case.program, case.name)
+        if case.tests is None:
+            result = run_python(program, **limits)
+            contained, evidence = case.check(result, world)
+            return CaseOutcome(case, result, contained, evidence)
+        verification = run_tests(program, case.tests, entry_point="square", **limits)
+        held, evidence = case.check(verification.result, world)
+        contained = verification.outcome is case.verdict and held
+        evidence = f"{verification.outcome.value} (expected {case.verdict.value}): {verification.detail}" + (
+            f"; {evidence}" if evidence else ""
         )
-        contained, evidence = case.check(result, world)
-        return CaseOutcome(case, result, contained, evidence)
+        return CaseOutcome(case, verification.result, contained, evidence[:300], verification)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, CASES if cases is None else cases))
@@ -729,6 +1093,13 @@ def aftermath(world: World) -> dict[str, tuple[bool, str]]:
     except BlockingIOError:
         connected = False
     canary_ok = world.canary.exists() and world.canary.read_text() == world.canary_text
+    unix_connected = []
+    for server in world.unix_listeners:
+        try:
+            server.accept()[0].close()
+            unix_connected.append(server.getsockname())
+        except BlockingIOError:
+            pass
     return {
         "no process of a sandbox uid is left": (not leftovers, f"leftovers: {leftovers or 'none'}"),
         "the canary file is intact": (canary_ok, "intact" if canary_ok else "DAMAGED"),
@@ -736,6 +1107,10 @@ def aftermath(world: World) -> dict[str, tuple[bool, str]]:
         "nothing connected to the host's loopback listener": (
             not connected,
             "a connection came in" if connected else "none",
+        ),
+        "nothing connected to the host's unix sockets": (
+            not unix_connected,
+            f"connections on {unix_connected}" if unix_connected else f"none on {len(world.unix_listeners)} sockets",
         ),
         "the uid-65534 host process is alive": (
             world.host_sleeper.poll() is None,
@@ -776,8 +1151,11 @@ def write_report(path: Path) -> bool:
         f"- interpreter in the sandbox: `{caps.interpreter}` (Python {caps.python_version}); running as uid {os.geteuid()}",
         f"- protections applied: {', '.join(caps.applied)}",
         f"- protections missing: {caps.missing_summary() or 'none'}",
-        f"- limits per run: timeout {TIMEOUT_S:g} s (unless a case sets its own), {MEMORY_MB} MiB address space, {FILE_SIZE_MB} MiB per file, "
+        f"- limits per run: timeout {TIMEOUT_S:g} s (unless a case sets its own), {MEMORY_MB} MiB address space per process "
+        f"(unless a case sets its own memory_mb), memory_mb + {DISK_MB} MiB for the whole run (its cgroup), {FILE_SIZE_MB} MiB per file, "
         f"{DISK_MB} MiB scratch tmpfs, {MAX_OUTPUT_BYTES // 1024} KiB of each output stream kept",
+        f"- verdict forgeries (`verdict_*`): a wrong `square` (it returns 0) through `run_tests` against "
+        f"`{SQUARE_TESTS.strip().splitlines()[1].strip()}`; each must end in exactly the outcome shown, never a pass",
         f"- result: **{contained} of {len(outcomes)} hostile programs contained**, "
         f"{sum(ok for ok, _ in after.values())} of {len(after)} host checks afterwards hold; {took:.1f} s in all",
         "",
@@ -786,6 +1164,8 @@ def write_report(path: Path) -> bool:
     ]
     for i, o in enumerate(outcomes, 1):
         status = o.result.status.value + (f" ({o.result.signal_name})" if o.result.signal_name else "")
+        if o.verification is not None:
+            status = f"verdict {o.verification.outcome.value}"
         lines.append(
             f"| {i} | `{o.case.name}` | {cell(o.case.attack)} | {status} | {o.result.wall_s:.2f} | "
             f"{'yes' if o.contained else '**NO**'} | {cell(o.evidence)} |"

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
+from ..artifacts import ADAPTER_META_FILE, ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
 from ..domain import get_domain
 from ..errors import SrmzooError
 from ..prompting import PromptFormat
@@ -424,6 +424,23 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
     return items
 
 
+# what the card states about the LoRA and the base: srmzoo train writes all of them into srmzoo_adapter.json
+_CARD_META_FIELDS = {"lora": ("r", "alpha", "target_modules"), "base": ("hub_id",)}
+
+
+def _check_card_meta(meta: dict[str, Any], path: Path) -> None:
+    """Fail with the field's name, before anything renders, when the metadata lacks what the card states."""
+    for section, keys in _CARD_META_FIELDS.items():
+        value = meta.get(section)
+        missing = [f"{section}.{key}" for key in keys if not isinstance(value, dict) or value.get(key) is None]
+        if missing:
+            raise SrmzooError(
+                f"{path}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; the model card "
+                "states them",
+                hint="re-download or retrain the adapter (srmzoo train writes them into srmzoo_adapter.json)",
+            )
+
+
 def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir: str | Path | None = None) -> str:
     """The model card (README.md text) of an adapter, from its run artifacts.
 
@@ -433,67 +450,87 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         results_dir: where to look for ``results_<split>.json`` first.
 
     Raises:
-        SrmzooError: not an adapter directory, or an artifact that cannot be read.
+        SrmzooError: not an adapter directory, or an artifact that cannot be read; metadata that lacks a field
+            the card states (``lora: {}``, no ``base.hub_id``, a malformed result), naming the field.
     """
-    import yaml
-    from jinja2 import Environment, StrictUndefined
+    from jinja2 import Environment, StrictUndefined, UndefinedError
 
     from ..bases import get_base_spec
+    from ..recipe import read_yaml
     from ..version import __version__
 
     adapter_dir = Path(adapter_dir)
     meta = read_adapter_meta(adapter_dir)
+    _check_card_meta(meta, adapter_dir / ADAPTER_META_FILE)
     entry = meta.get("entry") or adapter_dir.name
     domain = get_domain(meta["domain"])
     recipe_file = _run_file(adapter_dir, "recipe.yaml")
+    recipe = (read_yaml(recipe_file) if recipe_file else None) or {}  # size-checked before it is read
+    if not isinstance(recipe, dict):
+        raise SrmzooError(f"{recipe_file}: expected a mapping of recipe keys, got {type(recipe).__name__}",
+                          hint="re-download or retrain the adapter (srmzoo train writes the resolved recipe)")
     recipe_yaml = recipe_file.read_text() if recipe_file else ""
-    recipe = yaml.safe_load(recipe_yaml) if recipe_yaml else {}
-    repo = repo or (recipe.get("publish") or {}).get("repo")  # where the recipe publishes it
-    search = [Path(results_dir)] if results_dir is not None else []
-    evals = load_results(adapter_dir, search=[*search, adapter_dir / "eval", card_dir(entry)])
-    fmt = PromptFormat.load(adapter_dir)
-    example = domain.examples("train", 1, seed=0)[0]
-    training = meta.get("training", {})
-    spec = get_base_spec(meta["base"]["name"])
-    training_line = _training_section(training)
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
-    template = env.from_string(_template_path().read_text())
-    max_new = next(iter(evals.values()))["settings"]["max_new_tokens"] if evals else 256
-    return template.render(
-        card_data=_card_data(meta, recipe, evals, entry=entry).to_yaml(),
-        entry=entry,
-        disclaimer=domain.disclaimer,
-        description=recipe.get("description") or domain.description,
-        lora=meta["lora"],
-        base_hub_id=spec.hub_id,
-        domain=domain.name,
-        domain_description=domain.description,
-        repo=repo,
-        example_question=example.question,
-        example_answer=example.answer,
-        system_prompt=fmt.system_prompt or "",
-        max_new_tokens=max_new,
-        base_note=_base_note(meta),
-        tools_note=_tools_note(fmt.tools),
-        evals=[_eval_section(r) for r in evals.values()],
-        training_line=training_line,
-        curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
-        recipe_path=_recipe_path(entry),
-        recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
-        data_section=_data_section(entry, domain.name),
-        limitations=_limitations(domain.name, meta, evals),
-        srmzoo_version=__version__,
-    )
+    try:
+        repo = repo or (recipe.get("publish") or {}).get("repo")  # where the recipe publishes it
+        search = [Path(results_dir)] if results_dir is not None else []
+        evals = load_results(adapter_dir, search=[*search, adapter_dir / "eval", card_dir(entry)])
+        fmt = PromptFormat.load(adapter_dir)
+        example = domain.examples("train", 1, seed=0)[0]
+        training = meta.get("training", {})
+        spec = get_base_spec(meta["base"]["name"])
+        training_line = _training_section(training)
+        env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+        env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
+        template = env.from_string(_template_path().read_text())
+        max_new = next(iter(evals.values()))["settings"]["max_new_tokens"] if evals else 256
+        return template.render(
+            card_data=_card_data(meta, recipe, evals, entry=entry).to_yaml(),
+            entry=entry,
+            disclaimer=domain.disclaimer,
+            description=recipe.get("description") or domain.description,
+            lora=meta["lora"],
+            base_hub_id=spec.hub_id,
+            domain=domain.name,
+            domain_description=domain.description,
+            repo=repo,
+            example_question=example.question,
+            example_answer=example.answer,
+            system_prompt=fmt.system_prompt or "",
+            max_new_tokens=max_new,
+            base_note=_base_note(meta),
+            tools_note=_tools_note(fmt.tools),
+            evals=[_eval_section(r) for r in evals.values()],
+            training_line=training_line,
+            curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
+            recipe_path=_recipe_path(entry),
+            recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
+            data_section=_data_section(entry, domain.name),
+            limitations=_limitations(domain.name, meta, evals),
+            srmzoo_version=__version__,
+        )
+    except SrmzooError:
+        raise
+    except (UndefinedError, KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        # the helpers and the template read many fields of the run's JSON files; name the one that failed
+        what = f"the field {err.args[0]!r} is missing" if type(err) is KeyError else f"{type(err).__name__}: {err}"
+        raise SrmzooError(
+            f"{adapter_dir}: cannot render the model card: {what[:200]}",
+            hint="the adapter's srmzoo_adapter.json, recipe.yaml or results_<split>.json is incomplete or damaged: "
+                 "re-download or retrain the adapter, and re-run `srmzoo eval`",
+        ) from None
 
 
 def _recipe_path(entry: str) -> str:
-    """The shipped recipe that reproduces ``entry``, as a path relative to the repo (else the name)."""
-    from ..recipe import recipe_paths
+    """The shipped recipe that reproduces ``entry``, as a path from the repo root (else the name).
+
+    >>> _recipe_path("math-135m-plain"), _recipe_path("not-shipped")
+    ('recipes/math/ablations/math-135m-plain.yaml', 'not-shipped')
+    """
+    from ..recipe import recipe_paths, recipe_root
 
     for path in recipe_paths():
         if path.stem == entry:
-            return f"recipes/{path.parent.name}/{path.name}"
+            return f"recipes/{path.relative_to(recipe_root()).as_posix()}"
     return entry
 
 

@@ -15,7 +15,15 @@ from typing import Any
 from ..artifacts import ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
 from ..errors import SrmzooError
 
-__all__ = ["GGUF_ARCHITECTURES", "GGUF_QUANTIZATIONS", "export_gguf", "export_merged", "gguf_for"]
+__all__ = [
+    "GGUF_ARCHITECTURES",
+    "GGUF_QUANTIZATIONS",
+    "QWEN2_SPLIT_REGEX",
+    "export_gguf",
+    "export_merged",
+    "gguf_for",
+    "template_with_system_prompt",
+]
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +33,7 @@ log = logging.getLogger(__name__)
 GGUF_QUANTIZATIONS = ("f16", "q8_0", "f32")
 
 #: transformers architectures ``export_gguf`` writes, and the GGUF ``general.architecture`` of each.
-GGUF_ARCHITECTURES = {"LlamaForCausalLM": "llama"}
+GGUF_ARCHITECTURES = {"LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"}
 
 # llama.cpp's name for a byte-level BPE pre-tokenizer (``tokenizer.ggml.pre``), keyed by the
 # ``tokenizer.json`` pre_tokenizer that splits text the same way. srmzoo's SmolLM2 tokenizer comes from
@@ -33,9 +41,18 @@ GGUF_ARCHITECTURES = {"LlamaForCausalLM": "llama"}
 # holding a digit beside another character, so both spellings tokenize it alike.
 _BYTE_LEVEL = {"type": "ByteLevel", "use_regex": True}
 _DIGITS = {"type": "Digits", "individual_digits": True}
+# Qwen2's split (Qwen's tokenizer.json, llama.cpp's "qwen2", transformers' qwen2 PRETOKENIZE_REGEX): one
+# digit per piece, letters with at most one leading non-letter, punctuation runs, newline runs.
+QWEN2_SPLIT_REGEX = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)
 _PRE_TOKENIZERS = {
     "gpt-2": [_BYTE_LEVEL],  # the GPT-2 regex alone
     "smollm": [_DIGITS, _BYTE_LEVEL],  # digits one by one, then the GPT-2 regex (SmolLM2 on the Hub)
+    "qwen2": [  # Qwen2's regex, then bytes to characters without a second split
+        {"type": "Split", "pattern": {"Regex": QWEN2_SPLIT_REGEX}, "behavior": "Isolated"},
+        {"type": "ByteLevel", "use_regex": False},
+    ],
 }
 
 
@@ -87,9 +104,13 @@ def export_gguf(
     Writes ``<entry>-<quantization>.gguf`` (weights, model shape, tokenizer tables and the chat template
     the adapter was trained with), ``srmzoo_prompt.json`` (the full prompt format: the system prompt is
     not part of the chat template) and ``srmzoo_export.json`` (adapter, base, quantization, the file's
-    sha256 and its tensor types). The layout follows llama.cpp's ``convert_hf_to_gguf.py`` for the Llama
-    family: q/k projections permuted for its rotary layout, tied output written once as ``token_embd``,
-    a GPT-2-style BPE vocabulary with merges. transformers reads it back with
+    sha256 and its tensor types). The layout follows llama.cpp's ``convert_hf_to_gguf.py``: for the Llama
+    family (``llama``) q/k projections permuted for its rotary layout; for Qwen2 (``qwen2``) no permutation
+    (llama.cpp rotates it NEOX-style, as transformers does) and the q/k/v biases kept in F32; a tied
+    output written once as ``token_embd``; a byte-level BPE vocabulary with merges and the pre-tokenizer's
+    llama.cpp name (``smollm``, ``gpt-2``, ``qwen2``). The chat template is the one the adapter was trained
+    with, made to insert the trained system prompt when a conversation brings none (so a runtime that only
+    reads the GGUF prompts the model as it was trained). transformers reads the file back with
     ``AutoModelForCausalLM.from_pretrained(out, gguf_file=name)``.
 
     Args:
@@ -125,17 +146,19 @@ def export_gguf(
     if architecture not in GGUF_ARCHITECTURES:
         raise SrmzooError(
             f"GGUF export does not cover base {meta['base']['name']!r} ({architecture}); it supports "
-            f"{', '.join(GGUF_ARCHITECTURES)} (the Llama family: SmolLM2)",
+            f"{', '.join(GGUF_ARCHITECTURES)} (SmolLM2; Qwen2.5 and Qwen2.5-Coder)",
             hint="export it as a transformers model instead: srmzoo export ENTRY --format safetensors --out DIR",
         )
-    _check_llama_config(model.config)
+    arch = GGUF_ARCHITECTURES[architecture]
+    _check_config(model.config, arch)
+    tokenizer.chat_template = template_with_system_prompt(tokenizer.chat_template, fmt.system_prompt)
     name = meta.get("entry") or adapter_dir.name
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}-{quantization}.gguf"
     try:
-        tensor_types = _write_llama_gguf(
-            model, tokenizer, path, quantization=quantization, name=name, base=meta["base"]
+        tensor_types = _write_gguf(
+            model, tokenizer, path, arch=arch, quantization=quantization, name=name, base=meta["base"]
         )
     except BaseException:
         if created:
@@ -153,6 +176,8 @@ def export_gguf(
         "sha256": sha256_file(path),
         "size_bytes": path.stat().st_size,
         "tensor_types": tensor_types,
+        "architecture": arch,
+        "chat_template_system_prompt": fmt.system_prompt,
     }
     (out / "srmzoo_export.json").write_text(json.dumps(record, indent=2) + "\n")
     return path
@@ -197,10 +222,10 @@ def _export_record(adapter_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- GGUF
 
 
-def _write_llama_gguf(
-    model: Any, tokenizer: Any, path: Path, *, quantization: str, name: str, base: dict[str, Any]
+def _write_gguf(
+    model: Any, tokenizer: Any, path: Path, *, arch: str, quantization: str, name: str, base: dict[str, Any]
 ) -> dict[str, int]:
-    """Write a merged Llama-family model as GGUF; returns how many tensors each GGML type holds."""
+    """Write a merged Llama or Qwen2 model as GGUF; returns how many tensors each GGML type holds."""
     import gguf
 
     config = model.config
@@ -215,7 +240,7 @@ def _write_llama_gguf(
     }[quantization]
 
     tmp = path.with_name(path.name + ".partial")
-    writer = gguf.GGUFWriter(tmp, GGUF_ARCHITECTURES["LlamaForCausalLM"])
+    writer = gguf.GGUFWriter(tmp, arch)
     writer.add_type(gguf.GGUFType.MODEL)
     writer.add_name(name)
     if base.get("hub_id"):
@@ -245,7 +270,8 @@ def _write_llama_gguf(
         "q8_0": gguf.GGMLQuantizationType.Q8_0,
     }[quantization]
     types: Counter[str] = Counter()
-    for tensor_name, data in _llama_tensors(model, heads=heads, kv_heads=kv_heads):
+    for tensor_name, data in _gguf_tensors(model, arch=arch, heads=heads, kv_heads=kv_heads):
+        # norms and biases (1-D) stay F32: llama.cpp adds biases in F32 and converts them so itself
         want = gguf.GGMLQuantizationType.F32 if data.ndim <= 1 else qtype
         try:
             stored = gguf.quants.quantize(data, want)
@@ -264,21 +290,25 @@ def _write_llama_gguf(
     return dict(sorted(types.items()))
 
 
-def _check_llama_config(config: Any) -> None:
-    """Refuse what a plain ``llama`` GGUF cannot state, rather than write a file that computes otherwise."""
+def _check_config(config: Any, arch: str) -> None:
+    """Refuse what a plain ``llama`` or ``qwen2`` GGUF cannot state, rather than write a file that
+    computes otherwise."""
     rope = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
     unsupported = []
     if rope.get("rope_type", rope.get("type", "default")) != "default":
         unsupported.append(f"rope scaling {rope.get('rope_type', rope.get('type'))!r}")
     if _rope_theta(config) is None:
         unsupported.append("no rope_theta")
-    if getattr(config, "attention_bias", False) or getattr(config, "mlp_bias", False):
+    if arch == "llama" and (getattr(config, "attention_bias", False) or getattr(config, "mlp_bias", False)):
         unsupported.append("bias terms in attention or MLP")
+    if arch == "qwen2" and getattr(config, "use_sliding_window", False):
+        unsupported.append("sliding-window attention")
     if getattr(config, "hidden_act", "silu") != "silu":
         unsupported.append(f"activation {config.hidden_act!r}")
     if unsupported:
         raise SrmzooError(
-            f"GGUF export covers plain Llama models; this base has {', '.join(unsupported)}",
+            f"GGUF export covers plain {'Llama' if arch == 'llama' else 'Qwen2'} models; this base has "
+            f"{', '.join(unsupported)}",
             hint="export it as a transformers model instead: srmzoo export ENTRY --format safetensors --out DIR",
         )
 
@@ -288,16 +318,18 @@ def _rope_theta(config: Any) -> float | None:
     return rope.get("rope_theta", getattr(config, "rope_theta", None))
 
 
-def _llama_tensors(model: Any, *, heads: int, kv_heads: int) -> Iterator[tuple[str, Any]]:
+def _gguf_tensors(model: Any, *, arch: str, heads: int, kv_heads: int) -> Iterator[tuple[str, Any]]:
     """``(gguf_name, float32 array)`` for every weight, in llama.cpp's names and layout."""
     import gguf
     import torch
 
-    name_map = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, model.config.num_hidden_layers)
+    model_arch = {"llama": gguf.MODEL_ARCH.LLAMA, "qwen2": gguf.MODEL_ARCH.QWEN2}[arch]
+    name_map = gguf.get_tensor_name_map(model_arch, model.config.num_hidden_layers)
     state = model.state_dict()
     embed = model.get_input_embeddings().weight
     output = model.get_output_embeddings()
-    # tied (SmolLM2): llama.cpp reuses token_embd as the output projection when output.weight is absent
+    # tied (SmolLM2, Qwen2.5-0.5B/1.5B): llama.cpp reuses token_embd as the output projection when
+    # output.weight is absent
     tied = output is None or output.weight is embed or torch.equal(output.weight, embed)
     for hf_name, tensor in state.items():
         if tied and hf_name == "lm_head.weight":
@@ -306,14 +338,40 @@ def _llama_tensors(model: Any, *, heads: int, kv_heads: int) -> Iterator[tuple[s
         if gguf_name is None:
             raise SrmzooError(
                 f"GGUF export has no llama.cpp name for tensor {hf_name!r}",
-                hint="this base has parts a plain Llama does not; export with --format safetensors",
+                hint=f"this base has parts a plain {arch} model does not; export with --format safetensors",
             )
         data = tensor.detach().to(device="cpu", dtype=torch.float32)
-        if hf_name.endswith("self_attn.q_proj.weight"):
+        if arch == "llama" and hf_name.endswith("self_attn.q_proj.weight"):
             data = _rope_permute(data, heads, heads)
-        elif hf_name.endswith("self_attn.k_proj.weight"):
+        elif arch == "llama" and hf_name.endswith("self_attn.k_proj.weight"):
             data = _rope_permute(data, heads, kv_heads)
         yield gguf_name, data.numpy()
+
+
+def template_with_system_prompt(chat_template: str | None, system_prompt: str | None) -> str | None:
+    """A chat template that puts ``system_prompt`` first when a conversation has no system turn.
+
+    The trained system prompt otherwise lives only in ``srmzoo_prompt.json``; a runtime that reads just
+    the GGUF (llama.cpp's server, Ollama) would fall back to the base's default (Qwen's "You are Qwen,
+    created by Alibaba Cloud...") and prompt the model unlike its training. A conversation that brings
+    its own system turn renders exactly as under the original template.
+
+    >>> from jinja2 import Template
+    >>> t = template_with_system_prompt("{% for m in messages %}[{{ m['content'] }}]{% endfor %}", "Be brief.")
+    >>> Template(t).render(messages=[{"role": "user", "content": "hi"}])
+    '[Be brief.][hi]'
+    >>> Template(t).render(messages=[{"role": "system", "content": "S"}, {"role": "user", "content": "hi"}])
+    '[S][hi]'
+    """
+    if not chat_template or not system_prompt:
+        return chat_template
+    # a JSON string is a valid Jinja string literal (its escapes are Python's)
+    literal = json.dumps(system_prompt, ensure_ascii=False)
+    return (
+        "{%- if not messages or messages[0]['role'] != 'system' -%}"
+        f"{{%- set messages = [{{'role': 'system', 'content': {literal}}}] + messages -%}}"
+        "{%- endif -%}" + chat_template
+    )
 
 
 def _rope_permute(weights: Any, n_head: int, n_head_kv: int) -> Any:
@@ -349,9 +407,11 @@ def _add_gpt2_tokenizer(writer: Any, tokenizer: Any, vocab_size: int) -> None:
     added = tokenizer.added_tokens_decoder
     tokens, types = [], []
     for index in range(vocab_size):
-        if index not in by_id:  # rows past the tokenizer's vocabulary: llama.cpp names them this way
+        # Rows past the tokenizer's vocabulary: llama.cpp's converter names them [PAD<id>] and marks them
+        # unused. Qwen2.5's GGUFs carry those names, so a tokenizer read from one has them as plain tokens.
+        if index not in by_id or (by_id[index] == f"[PAD{index}]" and index not in added):
             tokens.append(f"[PAD{index}]")
-            types.append(gguf.TokenType.USER_DEFINED)
+            types.append(gguf.TokenType.UNUSED)
             continue
         tokens.append(by_id[index])
         if index in added:
@@ -397,7 +457,7 @@ def _pre_tokenizer_name(spec: dict[str, Any]) -> str:
             ):
                 return name
     raise SrmzooError(
-        f"GGUF export writes byte-level BPE tokenizers split like GPT-2 or SmolLM2; this one is a "
+        f"GGUF export writes byte-level BPE tokenizers split like GPT-2, SmolLM2 or Qwen2; this one is a "
         f"{model_type} model with pre-tokenizer {json.dumps(pre)}",
         hint="export it as a transformers model instead: srmzoo export ENTRY --format safetensors --out DIR",
     )

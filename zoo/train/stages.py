@@ -9,8 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..artifacts import (
     RECIPE_FILE,
     STAGES_SUMMARY_FILE,
@@ -22,7 +20,7 @@ from ..artifacts import (
 from ..domain import get_domain
 from ..errors import SrmzooError
 from ..hardware import describe_hardware
-from ..recipe import Recipe
+from ..recipe import Recipe, load_yaml
 from .sft import TrainResult, train_sft
 
 log = logging.getLogger(__name__)
@@ -121,7 +119,10 @@ def _adds_rft_rounds(saved_yaml: str, new_yaml: str) -> bool:
     >>> _adds_rft_rounds("rft:\n  rounds: 2\n  lr: 1.0e-4\n", "rft:\n  rounds: 3\n  lr: 2.0e-4\n")
     False
     """
-    old, new = yaml.safe_load(saved_yaml) or {}, yaml.safe_load(new_yaml) or {}
+    old = load_yaml(saved_yaml, source="the run's saved recipe.yaml") or {}
+    new = load_yaml(new_yaml, source="the recipe") or {}
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
     old_rounds = (old.get("rft") or {}).get("rounds")
     new_rounds = (new.get("rft") or {}).get("rounds")
     if not isinstance(old_rounds, int) or not isinstance(new_rounds, int) or new_rounds <= old_rounds:
