@@ -28,10 +28,12 @@ def test_every_subcommand_has_help(capsys):
 def test_every_command_has_exactly_one_parser():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     assert list(sub.choices) == ["bases", "chat", "train", "eval", "data", "demo", "list", "rewards", "solve", "card",
-                                 "export", "reproduce", "publish", "pull"]  # the order --help lists them in
+                                 "export", "reproduce", "publish", "pull", "serve"]  # the order --help lists them in
     assert set(sub.choices) == set(COMMANDS)
     assert build_parser().parse_args(["list"]).all is False
     assert build_parser().parse_args(["list", "--all"]).all is True
+    assert build_parser().parse_args(["bases", "install", "qwen2.5-coder-0.5b-instruct"]).bases_action == "install"
+    assert build_parser().parse_args(["serve", "math-135m"]).command == "serve"
 
 
 def test_bases_lists_every_base(capsys):

@@ -261,7 +261,8 @@ def test_the_tests_and_the_nonce_never_reach_the_program_s_process():
     spy = (
         "import os, sys\nseen = []\nf = sys._getframe()\nwhile f is not None:\n"
         "    seen += [v for v in list(f.f_locals.values()) if isinstance(v, (str, bytes))]\n    f = f.f_back\n"
-        "for path in ['/proc/self/fd/0', '/tmp/main.py']:\n    seen.append(open(path, 'rb').read())\n"
+        "for path in ['/proc/self/fd/0'] + ['/tmp/' + name for name in os.listdir('/tmp')]:\n"
+        "    seen.append(open(path, 'rb').read())\n"
         "mark = b'SECRET' + b'-EXPECTED'  # not in this source, which the program's process does hold\n"
         "found = any(mark in (s if isinstance(s, bytes) else s.encode('utf-8', 'replace')) for s in seen)\n"
         "def f():\n    return found\n"
@@ -271,14 +272,34 @@ def test_the_tests_and_the_nonce_never_reach_the_program_s_process():
 
 
 @needs_root
-def test_each_run_has_its_own_cgroup_and_it_is_removed_afterwards():
-    r = run_python("print(open('/proc/self/cgroup').read())")
+def test_the_judge_is_out_of_the_program_s_reach_through_proc():
+    probe = (
+        "import os\ndef probe():\n    out = {}\n    for leaf in ('mem', 'fd/0', 'fd/3', 'environ', 'status'):\n"
+        "        try:\n            open('/proc/%d/%s' % (os.getppid(), leaf), 'rb').close()\n            out[leaf] = 'open'\n"
+        "        except OSError as exc:\n            out[leaf] = exc.strerror\n    return out\n"
+        "def gids():\n    return os.getresgid()\n"
+    )
+    tests = (
+        "assert probe() == {'mem': 'Permission denied', 'fd/0': 'Permission denied', 'fd/3': 'Permission denied', "
+        "'environ': 'Permission denied', 'status': 'open'}, probe()\n"
+        "import os\nassert gids() == os.getresgid() == (65534, 65534, 65534), (gids(), os.getresgid())\n"
+    )
+    v = run_tests(probe, tests)
+    assert v.passed, v.detail
+
+
+@needs_root
+def test_runs_are_born_in_their_uid_s_cgroup_which_holds_nothing_after_them_and_goes_with_the_server():
+    code = "print(open('/proc/self/cgroup').read())\nimport os\nos.fork() or __import__('time').sleep(0.2)"
+    r = run_python(code)
     leaves = {line.rsplit("/", 1)[-1] for line in r.stdout.splitlines() if "srmzoo-sandbox-" in line}
-    assert len(leaves) == 1, r.stdout
-    leaf = leaves.pop()
-    time.sleep(0.05)
-    left = [str(p) for p in Path("/sys/fs/cgroup").rglob(leaf)]
-    assert left == []
+    assert len(leaves) == 1 and leaves.pop().endswith("-u65534"), r.stdout
+    leaf_dirs = [p for p in Path("/sys/fs/cgroup").rglob("srmzoo-sandbox-*-u65534") if p.is_dir()]
+    assert leaf_dirs, "the slot's leaves exist while its server runs"
+    # After the run only the slot itself is left in the leaf: the program and its fork are gone.
+    assert {len((d / "cgroup.procs").read_text().split()) for d in leaf_dirs} == {1}
+    runner._shutdown_servers()
+    assert [p for p in leaf_dirs if p.exists()] == []
 
 
 def test_the_seccomp_tables_cover_the_same_calls_on_both_architectures():

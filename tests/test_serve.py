@@ -225,6 +225,28 @@ def test_concurrent_requests_are_decoded_as_one_batch_each_exactly_as_alone(tiny
         stats = engine.stats()
     assert [results[i] for i in range(len(questions))] == alone
     assert (stats["batches"], stats["largest_batch"], stats["done"]) == (1, 4, 4)
+    assert stats["prefix_prefills"] == 4  # the shared system prompt was prefilled once, not four times
+
+
+def test_prefix_caching_changes_no_completion(tiny):
+    questions = [f"What is {a} + {b}?" for a, b in ((2, 2), (31, 9))]
+    outs = {}
+    for cached in (True, False):
+        engine = Engine([tiny], prefix_cache=cached).start()
+        try:
+            outs[cached] = [engine.complete("toy-tiny", ask(q), SamplingParams(max_tokens=16)).choices[0].text
+                            for q in questions]
+            custom = engine.complete("toy-tiny", [{"role": "system", "content": "Be brief."}, *ask(questions[0])],
+                                     SamplingParams(max_tokens=16))
+            hits = engine.stats()["prefix_prefills"]
+        finally:
+            engine.stop()
+        # a client's own system prompt does not start with the entry's prefix: prefilled whole
+        assert hits == (2 if cached else 0)
+        assert custom.prompt_tokens == len(tiny.tokenizer.encode(tiny.prompt_format.render(
+            tiny.tokenizer, [{"role": "system", "content": "Be brief."}, *ask(questions[0])]),
+            add_special_tokens=False))
+    assert outs[True] == outs[False] == [tiny.generate(q, max_new_tokens=16)[0][0] for q in questions]
 
 
 def test_a_request_that_joins_a_running_batch_gets_its_exact_completion(tiny):

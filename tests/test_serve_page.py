@@ -92,6 +92,7 @@ def test_the_page_streams_an_answer_shows_the_tool_call_and_checks_it(tiny_run, 
 
             page.select_option("#model", "scripted-endless")
             assert page.is_hidden("#notice")
+            page.click(".settings summary")
             page.fill("#max-tokens", "400")
             page.click("#ask")
             page.wait_for_function("document.getElementById('reasoning').textContent.length > 40")

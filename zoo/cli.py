@@ -35,7 +35,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 @command
 def cmd_bases(args: argparse.Namespace) -> int:
-    from .bases import BASES, source_status
+    from .bases import BASES, run_bases_install, source_status
+
+    if getattr(args, "bases_action", None) == "install":
+        print(run_bases_install(args))
+        return 0
 
     rows = [
         [s.name, s.size_label, s.architecture, s.license, "GPU" if s.gpu_scale else "CPU ok", source_status(s), s.hub_id]
@@ -43,6 +47,13 @@ def cmd_bases(args: argparse.Namespace) -> int:
     ]
     print(_table(rows, ["base", "params", "arch", "license", "train on", "source", "hub id"]))
     return 0
+
+
+@command
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve.command import serve_command
+
+    return serve_command(args)
 
 
 @command
@@ -331,7 +342,15 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _add_bases(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("bases", help="list the base models and where their weights would come from")
+    from .bases import add_bases_command
+
+    add_bases_command(sub)
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    from .serve.command import add_serve_command
+
+    add_serve_command(sub)
 
 
 def _add_chat(sub: argparse._SubParsersAction) -> None:
@@ -554,7 +573,7 @@ def _add_pull(sub: argparse._SubParsersAction) -> None:
 # One function per subcommand, in the order `srmzoo --help` lists them.
 _SUBCOMMAND_PARSERS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_bases, _add_chat, _add_train, _add_eval, _add_data, _add_demo, _add_list, _add_rewards, _add_solve,
-    _add_card, _add_export, _add_reproduce, _add_publish, _add_pull,
+    _add_card, _add_export, _add_reproduce, _add_publish, _add_pull, _add_serve,
 )
 
 

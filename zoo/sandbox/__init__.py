@@ -12,8 +12,8 @@ Every program runs in a fresh child process, never in this one. On Linux as root
   ``null``, ``zero``, ``full``, ``random``, ``urandom`` (no ttys, no ptys, not the host's devpts);
 * its own **pid namespace**: it sees and can signal only its own processes, and every descendant dies
   with the run, even one that called ``setsid()``;
-* a **cgroup leaf per run** (cgroup v2 where the parent's cgroup delegates memory and pids, else the
-  v1 memory and pids hierarchies): the memory of all its processes and its scratch files together is
+* a **cgroup leaf** it runs in alone (cgroup v2 where the parent's cgroup delegates memory and pids, else
+  the v1 memory and pids hierarchies): the memory of all its processes and its scratch files together is
   capped at ``memory_mb + disk_mb`` (swap included), and its processes at ``max_processes``;
 * an **unprivileged uid** (65534 "nobody", or a sibling uid when several runs overlap, so that their
   process limits do not add up), no supplementary groups, ``no_new_privs`` (setuid binaries stay
@@ -47,12 +47,19 @@ still runs, states the missing protections once in a logged warning, lists them 
 verifier passes it unless the user opts in to weaker isolation.
 
 What it does not do: files the host leaves world-readable outside the hidden directories (``/etc``,
-``/usr``, ``/var``, ``/sys``, ``/proc/sys``, ...) stay readable, and the kernel's whole remaining system-call
-surface is reachable (the filter refuses a short list, it is not an allow-list), so a kernel bug is a way
-out; CPU is limited per process in time (RLIMIT_CPU and the wall clock), not in share, so a run may keep
-every core busy until its deadline; the judge keeps the candidate's process away from the tests and the
-verdict, but a candidate that finds the tests' inputs (they cross as call arguments) may still special-case
-them. Concurrent runs are kept apart by uid, namespaces, cgroups and private scratch space.
+``/usr``, ``/var``, ``/sys``, ``/proc/sys``, ...) stay readable. The seccomp filter refuses a short list, it
+is not an allow-list: the rest of the kernel's system calls are reachable, so a kernel bug is a way out.
+CPU is limited in time per process (RLIMIT_CPU, and the wall clock for the run), not in share: a run may
+keep every core busy until its deadline. A uid's cgroup leaf serves that uid's runs one after another (a
+fork is born in its parent's cgroup, while moving a process into one costs 5-12 ms here), so page cache an
+earlier run read may still be charged to the leaf; the kernel reclaims it before it kills anything. Without
+a delegated cgroup v2 subtree or writable v1 memory and pids hierarchies there is no per-run cap, and
+``run_cgroup`` is reported missing. The judge keeps the candidate's process away from the tests' expected
+values and from the verdict, but the tests' inputs cross to it as call arguments, so a candidate may still
+special-case the inputs it is given; arguments are copies (a program that changes one in place changes
+nothing the tests see), and tests that hand the program a function get an error. :func:`run_python` gives
+back what the program printed: a caller that reads a verdict from it trusts the program. Concurrent runs are
+kept apart by uid, namespaces, cgroups and private scratch space.
 
 >>> run_python("print(6 * 7)").stdout
 '42\\n'

@@ -1,24 +1,28 @@
 """The judge of :func:`srmzoo.sandbox.run_tests`: it runs inside the sandbox and never runs the program.
 
-This file is not imported by srmzoo at run time: the ``main.py`` of a run_tests sandbox is its text
-followed by ``main(<program>, <prelude>)``, run by the sandbox's interpreter (``-I -S``: standard library
-only, Python >= 3.8). The judge holds the verdict descriptor (fd 3). It forks a child that closes fd 3 and
-its stdin, runs the program and from then on only answers the judge's requests over two pipes: the values
-of the names the tests use, calls, attribute reads and writes. The tests themselves run here, in the judge,
-so nothing the program does to its own interpreter (``os.write``, ``builtins.exec``, frames, ``os._exit``,
-forked helpers) reaches the code that compares and writes the verdict.
+This file is not imported by srmzoo at run time: the program of a run_tests sandbox is its text followed
+by ``main_from_stdin()``, compiled once per process by the launcher and run from ``main.pyc`` by the
+sandbox's interpreter (``-I -S``: standard library only, Python >= 3.8). The judge holds the verdict
+descriptor (fd 3). It forks a child that closes fd 3 and its stdin, runs the program, reports the values
+of the names the tests use, and from then on only answers the judge's calls, attribute reads and writes
+over two pipes. The tests themselves run here, in the judge, so nothing the program does to its own
+interpreter (``os.write``, ``builtins.exec``, frames, ``os._exit``, forked helpers) reaches the code that
+compares and writes the verdict.
 
 What crosses from the program is plain data only: None, bool, int, float, complex, str, bytes, and
 tuples, lists, dicts, sets and frozensets of them, in marshal's version-2 format but read by a parser of
 its own here (marshal.loads is not meant for hostile bytes) that can build nothing else. Objects of the
 program's own classes, and its functions, come back as opaque handles: they can be called, and their
 attributes read and set, but comparing one or asking its truth raises :class:`NotPlainData`, so a custom
-``__eq__`` or ``__bool__`` counts for nothing.
+``__eq__`` or ``__bool__`` counts for nothing. Arguments cross as copies.
 
-The tests, the entry point and the verdict's nonce arrive on stdin after the fork, so the program's
-process never holds them; before forking, the judge makes itself non-dumpable, so the program cannot read
-them from ``/proc/<judge>/mem`` or reopen the judge's descriptors through ``/proc/<judge>/fd`` (the
-launcher's seccomp filter also refuses ptrace, process_vm_readv/writev and pidfd_getfd).
+Stdin has two parts: the program, the prelude and the names (none of them secret) come first and are read
+before the fork; the tests, the entry point and the verdict's nonce are read after it, so the program's
+process never holds them. The judge is non-dumpable before it forks (the launcher execs it with a transient
+effective gid, which the kernel answers by applying fs.suid_dumpable; the judge then drops that gid), so
+the program cannot read them from ``/proc/<judge>/mem`` or reopen the judge's descriptors through
+``/proc/<judge>/fd``; the launcher's seccomp filter also refuses ptrace, process_vm_readv/writev and
+pidfd_getfd.
 """
 
 import builtins
@@ -75,11 +79,9 @@ def write_message(fd, message):
         view = view[os.write(fd, view):]
 
 
-def read_exact(fd, size, ready=None):
+def read_exact(fd, size):
     chunks, got = [], 0
     while got < size:
-        if ready is not None:
-            ready()
         chunk = os.read(fd, min(size - got, 1 << 20))
         if not chunk:
             return None
@@ -179,8 +181,9 @@ def plain_value(data):
 # --- the child: the program, and its answers ----------------------------------------------------------
 
 
-def run_program(program, requests, replies):
-    """In the forked child: drop the judge's channels, run the program, then answer requests; never returns."""
+def run_program(program, names, requests, replies):
+    """In the forked child: drop the judge's channels, run the program, report the values of ``names`` (the
+    ones the tests use), then answer requests; never returns."""
     os.close(VERDICT_FD)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # stdin held the tests and the nonce
@@ -236,6 +239,16 @@ def run_program(program, requests, replies):
         reply = answer(value)
         return ("plain", reply[1]) if reply[0] == "ok" else reply
 
+    def drop_channel():
+        # In a process the program forks: without this, a descendant holding the pipe would keep the
+        # judge from seeing the program's process end (it would wait for the wall clock instead).
+        for fd in (requests, replies):
+            try:  # noqa: SIM105 (contextlib would be one more import in every run)
+                os.close(fd)
+            except OSError:
+                pass
+
+    os.register_at_fork(after_in_child=drop_channel)
     try:
         exec(compile(program, "<program>", "exec"), namespace)
     except BaseException as exc:  # SystemExit too: the program did not get as far as its tests
@@ -244,7 +257,17 @@ def run_program(program, requests, replies):
         traceback.print_exc()
         write_message(replies, ("raised", describe(exc)))
         os._exit(0)
-    write_message(replies, ("ready",))
+    found = {}
+    for name in names:
+        if name in namespace:
+            try:
+                found[name] = entry(namespace[name])
+            except BaseException as exc:
+                found[name] = raised(exc)
+    try:
+        write_message(replies, ("ready", found))
+    except (ValueError, TypeError, RecursionError):
+        write_message(replies, ("ready", {}))
     while True:
         header = read_exact(requests, 4)
         body = header and read_exact(requests, int.from_bytes(header, "big"))
@@ -253,9 +276,7 @@ def run_program(program, requests, replies):
         request = marshal.loads(body)  # from the judge, which is trusted
         op = request[0]
         try:
-            if op == "names":
-                reply = ("ok", {n: entry(namespace[n]) for n in request[1] if n in namespace})
-            elif op == "call":
+            if op == "call":
                 args, kwargs = request[2] if not request[3] else unwrap(request[2])
                 reply = answer(objects[request[1]](*args, **kwargs))
             elif op == "getattr":
@@ -282,39 +303,16 @@ class Channel:
 
     def __init__(self, child, requests, replies):
         self.child, self.requests, self.replies = child, requests, replies
-        self.poller = self.pidfd_poller = None
-        if hasattr(os, "pidfd_open"):
-            import select
-
-            try:
-                pidfd = os.pidfd_open(child)
-            except OSError:
-                pidfd = None
-            if pidfd is not None:
-                self.poller = select.poll()
-                self.poller.register(replies, select.POLLIN)
-                self.poller.register(pidfd, select.POLLIN)
-                self.pidfd_poller = select.poll()
-                self.pidfd_poller.register(pidfd, select.POLLIN)
-
-    def ready(self):
-        # Data (or EOF) on the pipe first; the child's end alone means it is gone, whatever its
-        # descendants still hold open.
-        if self.poller is not None and self.replies not in {fd for fd, _ in self.poller.poll()}:
-            raise self.gone()
 
     def gone(self):
         # The pipe's end shows before the exit status does: give a dying child a moment to finish dying.
+        import time
+
         for _ in range(200):
             pid, status = os.waitpid(self.child, os.WNOHANG)
             if pid:
                 break
-            if self.pidfd_poller is not None:
-                self.pidfd_poller.poll(1)
-            else:
-                import time
-
-                time.sleep(0.001)
+            time.sleep(0.001)
         if pid == 0:
             os.kill(self.child, 9)
             os.waitpid(self.child, 0)
@@ -328,13 +326,13 @@ class Channel:
         return ProgramGone("error", f"exited with status {os.WEXITSTATUS(status)} before the tests finished")
 
     def receive(self):
-        header = read_exact(self.replies, 4, self.ready)
+        header = read_exact(self.replies, 4)
         if header is None:
             raise self.gone()
         size = int.from_bytes(header, "big")
         if size > MAX_MESSAGE:
             raise NotPlainData(f"the program's answer is over {MAX_MESSAGE >> 20} MiB")
-        body = read_exact(self.replies, size, self.ready)
+        body = read_exact(self.replies, size)
         if body is None:
             raise self.gone()
         try:
@@ -454,27 +452,32 @@ class Remote:
 
 
 def nondumpable():
-    """prctl(PR_SET_DUMPABLE, 0), through _ctypes alone (ctypes itself costs milliseconds to import)."""
+    """Make sure this process is not dumpable (so not readable through /proc by the program's process).
+
+    The launcher execs the judge with an effective gid other than its real one, which makes the kernel
+    set dumpability from fs.suid_dumpable at exec; dropping that gid here changes the credentials again,
+    with the same effect. 0 (the default) or 2 protect; only 1 (debugging) needs the prctl, through
+    _ctypes alone (ctypes itself costs milliseconds to import).
+    """
+    real = os.getgid()
+    if os.getegid() != real:
+        os.setresgid(real, real, real)
+        try:
+            with open("/proc/sys/fs/suid_dumpable", "rb") as f:
+                if f.read().strip() in (b"0", b"2"):
+                    return
+        except OSError:
+            pass
     if not sys.platform.startswith("linux"):
         return
     import _ctypes
 
-    class Int(_ctypes._SimpleCData):
-        _type_ = "i"
-
-    class Function(_ctypes.CFuncPtr):
-        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
-        _restype_ = Int
-
-    class Libc:
-        _handle = _ctypes.dlopen(None)
-
-    prctl = Function(("prctl", Libc()))
-    if prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+    prctl = _ctypes.dlsym(_ctypes.dlopen(None), "prctl")
+    if _ctypes.call_function(prctl, (PR_SET_DUMPABLE, 0, 0, 0, 0)) != 0:
         raise OSError("prctl(PR_SET_DUMPABLE, 0) failed")
 
 
-def main(program, prelude):
+def main(program, prelude, names):
     """Judge ``program`` against the tests that come on stdin; write the verdict to fd 3; never returns."""
     try:
         nondumpable()
@@ -497,13 +500,13 @@ def main(program, prelude):
         try:
             os.close(requests_w)
             os.close(replies_r)
-            run_program(program, requests_r, replies_w)
+            run_program(program, names, requests_r, replies_w)
         finally:
             os._exit(1)
     os.close(requests_r)
     os.close(replies_w)
-    size = os.fstat(0).st_size
-    job = marshal.loads(read_exact(0, size) or b"")
+    left = os.fstat(0).st_size - os.lseek(0, 0, os.SEEK_CUR)
+    job = marshal.loads(read_exact(0, left) or b"")
     nonce = job["nonce"]
 
     def verdict(kind, detail=""):
@@ -526,17 +529,14 @@ def main(program, prelude):
         verdict("error", str(exc))
     if first[0] == "raised":
         verdict("error", f"the program raised {first[1] if len(first) > 1 else '?'}")
-    if first != ("ready",):
+    if first[0] != "ready" or len(first) != 2 or type(first[1]) is not dict:
         verdict("error", "the program's process answered out of protocol")
     if prelude_error is not None:
         verdict("error", "the prelude raised " + describe(prelude_error))
     entry_point = job["entry_point"]
     try:
-        names = channel.request(("names", job["names"]), "looking up the program's names")
-        if type(names) is not dict:
-            raise NotPlainData("the program's process answered out of protocol")
-        for name, found in names.items():
-            if name not in job["names"] or type(found) is not tuple or not found:
+        for name, found in first[1].items():
+            if name not in names or type(found) is not tuple or not found:
                 continue
             if found[0] == "plain" and len(found) == 2:
                 namespace[name] = found[1]
@@ -545,7 +545,7 @@ def main(program, prelude):
             elif found[0] == "module" and found[1] in MODULES:
                 __import__(found[1])
                 namespace[name] = sys.modules[found[1]]
-        if entry_point is not None and entry_point not in names:
+        if entry_point is not None and entry_point not in first[1]:
             verdict("fail", f"the program defines no {entry_point!r}")
         exec(compile(job["tests"], "<tests>", "exec"), namespace)
         if entry_point is not None:
@@ -560,3 +560,12 @@ def main(program, prelude):
         traceback.print_exc()
         verdict("fail", describe(exc))
     verdict("pass")
+
+
+def main_from_stdin():
+    """:func:`main` with the program, the prelude and the names the tests use taken from the head of
+    stdin, so that main.pyc is the same in every run and the launcher compiles it once; the rest of stdin
+    (the tests and the nonce) is read after the fork."""
+    size = int.from_bytes(read_exact(0, 4) or bytes(4), "big")
+    program, prelude, names = marshal.loads(read_exact(0, size) or b"")
+    main(program, prelude, names)

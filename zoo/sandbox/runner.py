@@ -59,8 +59,8 @@ HIDDEN_PATHS = ("/root", "/home", "/run", "/var/run", "/mnt", "/opt", "/srv", "/
 PROTECTIONS: dict[str, str] = {
     "rlimits": "address space, CPU time, file size, open files and core dumps limited per process (setrlimit)",
     "process_limit": "a cap on processes and threads (RLIMIT_NPROC; needs uid_drop to mean anything)",
-    "run_cgroup": "a cgroup leaf per run caps the memory (memory_mb + disk_mb, swap included) and the "
-    "processes (max_processes) of the whole run, not of each process",
+    "run_cgroup": "a cgroup leaf the run has to itself caps the memory (memory_mb + disk_mb, swap included) "
+    "and the processes (max_processes) of the whole run, not of each process",
     "uid_drop": "runs as an unprivileged uid/gid with no supplementary groups, irreversibly",
     "no_new_privileges": "no_new_privs: setuid binaries and file capabilities grant nothing",
     "seccomp_filter": "seccomp: keyrings (keyctl, add_key, request_key), new user namespaces (unshare or "
@@ -689,6 +689,7 @@ def _launch(
     stdin: bytes,
     limits: Limits,
     verdict: bool = False,
+    precompile: bool = False,
 ) -> Launch:
     with contextlib.ExitStack() as stack:
         drop_uid = "uid_drop" in protections and os.geteuid() == 0
@@ -725,6 +726,9 @@ def _launch(
             "cgroup_pids": limits.max_processes + 1,  # and the run's init
             "interpreter": interpreter,
             "flags": list(_INTERPRETER_FLAGS),
+            "precompile": precompile,
+            # The judge's exec only (see the launcher's drop()): a gid from the sandbox's own range.
+            "transient_gid": (uid if uid != SANDBOX_GID else SANDBOX_GID - 1) if precompile and drop_uid else None,
         }
         started = time.perf_counter()
         run = _Run(*_spawn(interpreter, request, [fds[name] for name in names]))
@@ -827,11 +831,14 @@ def run_checked(
     interpreter: str | None,
     require_full_isolation: bool,
     verdict: bool = False,
+    precompile: bool = False,
 ) -> Launch:
     """Validate, check the isolation asked for, and run ``code`` once; raise if the sandbox failed to set up.
 
     The common path of :func:`run_python` and :func:`~srmzoo.sandbox.run_tests` (``verdict=True`` adds
-    the verdict descriptor, fd 3 of the program). ``stdin`` as bytes is the callers' own payload.
+    the verdict descriptor, fd 3 of the program; ``precompile=True`` has the launcher run ``code`` from
+    bytecode it compiled once, for a program that is the same in every run). ``stdin`` as bytes is the
+    callers' own payload.
     """
     if not isinstance(code, str):
         raise SrmzooError(f"the program must be a str of Python source, got {type(code).__name__}")
@@ -856,6 +863,7 @@ def run_checked(
         stdin=stdin.encode("utf-8", "surrogatepass") if isinstance(stdin, str) else stdin,
         limits=limits,
         verdict=verdict,
+        precompile=precompile,
     )
     failures = [line[len("missing ") :] for line in launch.status if line.startswith("missing ")]
     if not failures and not launch.timed_out and "exec" not in launch.status:

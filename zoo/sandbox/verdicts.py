@@ -31,8 +31,8 @@ from .runner import Limits, SandboxResult, SandboxStatus, run_checked, sandbox_c
 
 __all__ = ["Candidate", "Outcome", "Verification", "run_many", "run_tests"]
 
-# The judge's source; main.py of a run is this text and then main(<program>, <prelude>).
-_JUDGE = Path(__file__).with_name("judge.py").read_text(encoding="utf-8")
+# The judge's source and call, the same in every run (the launcher compiles it once per process).
+_JUDGE_PROGRAM = Path(__file__).with_name("judge.py").read_text(encoding="utf-8") + "\nmain_from_stdin()\n"
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _LIMIT_NAMES = ("memory_mb", "file_size_mb", "disk_mb", "max_processes", "max_open_files", "max_output_bytes")
 
@@ -226,15 +226,14 @@ def run_tests(
             hint="pass max_processes >= 2: the judge and the program each need one",
         )
     nonce = secrets.token_hex(16)
-    job = {
-        "tests": tests,
-        "entry_point": entry_point,
-        "names": list(_program_names(tests, entry_point, prelude)),
-        "nonce": nonce,
-    }
+    job = {"tests": tests, "entry_point": entry_point, "nonce": nonce}
+    # The head is read by the judge before it forks, so the program's process holds it: the program, the
+    # prelude and the names the tests use, none of them secret. The job (tests, nonce) is read after.
+    head = marshal.dumps((program, prelude, list(_program_names(tests, entry_point, prelude))), 2)
     launch = run_checked(
-        f"{_JUDGE}\nmain({program!r}, {prelude!r})\n",
-        stdin=marshal.dumps(job, 2),
+        _JUDGE_PROGRAM,
+        stdin=len(head).to_bytes(4, "big") + head + marshal.dumps(job, 2),
+        precompile=True,
         timeout=timeout,
         limits=limits,
         interpreter=sandbox.get("interpreter"),

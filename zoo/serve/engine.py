@@ -347,27 +347,38 @@ class _TorchBatch:
         self.next_pos: Any = None
         self.logits: Any = None
         self.joinable = True
+        self.prefix: _Prefix | None = None
 
     @property
     def rows(self) -> int:
         return len(self.seqs)
 
-    def add(self, jobs: Sequence[Job]) -> None:
-        """Prefill ``jobs`` (one row per prompt, then one per choice) and put them into the batch."""
+    def add(self, jobs: Sequence[Job], prefix: _Prefix | None = None) -> bool:
+        """Prefill ``jobs`` (one row per prompt, then one per choice) and put them into the batch. With a
+        ``prefix`` that every job's prompt starts with, only the rest of each prompt is prefilled (returns
+        whether it was)."""
         import torch
         from transformers import DynamicCache
         from transformers.cache_utils import DynamicLayer
 
+        if prefix is not None and not all(prefix.starts(job.prompt_ids) for job in jobs):
+            prefix = None
+        start = len(prefix.ids) if prefix is not None else 0
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        width = max(len(j.prompt_ids) for j in jobs)
+        width = max(len(j.prompt_ids) for j in jobs) - start
         ids = torch.full((len(jobs), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(jobs), width), dtype=torch.long)
-        for i, job in enumerate(jobs):  # left padding: decoder-only models continue from the right
-            ids[i, width - len(job.prompt_ids):] = torch.tensor(job.prompt_ids)
-            mask[i, width - len(job.prompt_ids):] = 1
+        mask = torch.zeros((len(jobs), start + width), dtype=torch.long)
+        mask[:, :start] = 1
+        for i, job in enumerate(jobs):  # padding on the left of each prompt's own part: the model continues on the right
+            rest = job.prompt_ids[start:]
+            ids[i, width - len(rest):] = torch.tensor(rest)
+            mask[i, start + width - len(rest):] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
-        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+        position_ids = ((mask.cumsum(-1) - 1).clamp(min=0))[:, start:]
         cache = DynamicCache(config=self.model.config)
+        if prefix is not None:  # the shared prefix's keys and values, one copy per row
+            for layer, (keys, values) in enumerate(prefix.kv):
+                cache.update(keys.repeat(len(jobs), 1, 1, 1), values.repeat(len(jobs), 1, 1, 1), layer)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=position_ids, cache=cache,
                          use_cache=True, logits_to_keep=1)
         logits, next_pos = out.logits[:, -1, :], position_ids[:, -1] + 1
@@ -385,7 +396,7 @@ class _TorchBatch:
         self.joinable = self.joinable and all(type(layer) is DynamicLayer for layer in cache.layers)
         if self.cache is None:
             self.cache, self.mask, self.next_pos, self.logits, self.seqs = cache, mask, next_pos, logits, seqs
-            return
+            return prefix is not None
         old, new = self.mask.shape[1], mask.shape[1]
         length = max(old, new)
         for mine, theirs in zip(self.cache.layers, cache.layers, strict=True):
@@ -396,6 +407,7 @@ class _TorchBatch:
         self.next_pos = torch.cat([self.next_pos, next_pos])
         self.logits = torch.cat([self.logits, logits])
         self.seqs += seqs
+        return prefix is not None
 
     def step(self) -> None:
         """One token for every row: pick it, report it, drop the rows that ended, run the model once."""
@@ -435,6 +447,41 @@ class _TorchBatch:
             self.mask = self.mask[:, first:]
 
 
+class _Prefix:
+    """The tokens every default prompt of a reasoner starts with (system prompt, few-shot turns, the user
+    turn's header) and their keys and values, computed once: a request whose prompt starts with them is
+    prefilled from the end of the prefix on (prefix caching, as vLLM's and llama.cpp's servers do)."""
+
+    def __init__(self, ids: list[int], kv: list[tuple[Any, Any]]):
+        self.ids, self.kv = ids, kv
+
+    def starts(self, prompt_ids: Sequence[int]) -> bool:
+        return len(prompt_ids) > len(self.ids) and list(prompt_ids[: len(self.ids)]) == self.ids
+
+    @classmethod
+    def of(cls, reasoner: Reasoner, min_tokens: int = 16) -> _Prefix | None:
+        """The reasoner's shared prefix, or None when it is too short to be worth it or its cache is not
+        made of plain full-attention layers."""
+        import torch
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer
+
+        probes = [reasoner.prompt_format.render(reasoner.tokenizer, Engine.conversation(reasoner, [
+            {"role": "user", "content": text}])) for text in ("0", "Z")]
+        a, b = (reasoner.tokenizer.encode(p, add_special_tokens=False) for p in probes)
+        common = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        ids = a[: common - 1]  # one token short: a question's first characters may merge with the last one
+        if len(ids) < min_tokens:
+            return None
+        device = next(reasoner.model.parameters()).device
+        cache = DynamicCache(config=reasoner.model.config)
+        reasoner.model(input_ids=torch.tensor([ids], device=device), attention_mask=torch.ones((1, len(ids)),
+                       dtype=torch.long, device=device), cache=cache, use_cache=True, logits_to_keep=1)
+        if not all(type(layer) is DynamicLayer for layer in cache.layers):
+            return None
+        return cls(ids, [(layer.keys, layer.values) for layer in cache.layers])
+
+
 def _pad_left(tensor: Any, amount: int, dim: int) -> Any:
     import torch
 
@@ -458,6 +505,8 @@ class Engine:
         max_queue: requests waiting at most; one more is a :class:`QueueFullError`.
         max_tokens: the largest ``max_tokens`` a request may ask for.
         default_max_tokens: the budget of a request that names none.
+        prefix_cache: prefill the prompt prefix every request shares (the entry's system prompt and few-shot
+            turns) once, not for every request.
 
     >>> engine = Engine([])  # doctest: +SKIP
     >>> engine.start(); engine.complete("math-135m", [{"role": "user", "content": "2+2?"}])  # doctest: +SKIP
@@ -465,7 +514,7 @@ class Engine:
 
     def __init__(self, reasoners: Mapping[str, Reasoner] | Sequence[Reasoner], *, max_batch: int = 16,
                  batch_window: float = 0.02, max_queue: int = 64, max_tokens: int = 1024,
-                 default_max_tokens: int = 256):
+                 default_max_tokens: int = 256, prefix_cache: bool = True):
         self.reasoners: dict[str, Reasoner] = (dict(reasoners) if isinstance(reasoners, Mapping)
                                                else {r.name: r for r in reasoners})
         if max_batch < 1 or max_queue < 1 or max_tokens < 1 or default_max_tokens < 1:
@@ -473,6 +522,8 @@ class Engine:
                               hint="e.g. --max-batch 16 --max-queue 64 --max-tokens 1024")
         self.max_batch, self.batch_window, self.max_queue = max_batch, batch_window, max_queue
         self.max_tokens, self.default_max_tokens = max_tokens, min(default_max_tokens, max_tokens)
+        self.prefix_cache = prefix_cache
+        self._prefixes: dict[str, _Prefix | None] = {}
         self._pending: deque[Job] = deque()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -481,7 +532,7 @@ class Engine:
         self._running = 0
         self._active: list[Job] = []
         self.counts = {"jobs": 0, "done": 0, "cancelled": 0, "failed": 0, "batches": 0, "largest_batch": 0,
-                       "steps": 0, "tokens": 0}
+                       "steps": 0, "tokens": 0, "prefix_prefills": 0}
 
     # ---- lifecycle
     def start(self) -> Engine:
@@ -683,6 +734,9 @@ class Engine:
             return
         batch = _TorchBatch(reasoner)
         with torch.inference_mode():
+            if self.prefix_cache and model not in self._prefixes:
+                self._prefixes[model] = _Prefix.of(reasoner)
+            batch.prefix = self._prefixes.get(model)
             self._join(batch, jobs)
             self.counts["batches"] += 1
             while batch.rows and not self._stopping:
@@ -696,7 +750,8 @@ class Engine:
 
     def _join(self, batch: _TorchBatch, jobs: list[Job]) -> None:
         if jobs:
-            batch.add(jobs)
+            if batch.add(jobs, batch.prefix):
+                self.counts["prefix_prefills"] += len(jobs)
             self.counts["largest_batch"] = max(self.counts["largest_batch"], batch.rows)
 
     def _run_llama(self, reasoner: Reasoner, job: Job) -> None:
