@@ -541,3 +541,16 @@ def test_hostile_program_is_contained(hostile_run, name):
 def test_after_the_hostile_programs_the_host_is_intact(hostile_run):
     failed = {name: evidence for name, (ok, evidence) in hostile_run[1].items() if not ok}
     assert not failed
+
+
+def test_a_prelude_stub_is_the_programs_and_a_prelude_helper_stays_the_datasets():
+    from srmzoo.sandbox.verdicts import _program_names
+
+    prelude = "def helper(x):\n    return x + 1\n\n\ndef solve(x):\n    \"\"\"Return helper(x) doubled.\"\"\"\n"
+    assert _program_names("assert solve(1) == helper(3)", None, prelude) == ("solve",)
+    # as the coding verifier does, the program is the prelude followed by the completion
+    program = prelude + "def helper(x):\n    return 0\n\ndef solve(x):\n    return 2 * helper(x)\n"
+    # the tests see the dataset's helper (4), the program's own solve uses its own helper (0): fail, not pass
+    assert run_tests(program, "assert solve(1) == helper(3)", prelude=prelude).outcome.value == "fail"
+    honest = prelude + "def solve(x):\n    return 2 * helper(x)\n"
+    assert run_tests(honest, "assert solve(1) == helper(3)", prelude=prelude).outcome.value == "pass"

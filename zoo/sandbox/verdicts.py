@@ -144,18 +144,33 @@ def _bound_at_top(tree: ast.Module) -> set[str]:
     return bound
 
 
+def _is_stub(node: ast.stmt) -> bool:
+    """A function the program is to write: its body is only a docstring, ``pass`` or ``...``."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+               for s in node.body)
+
+
+def _prelude_helpers(prelude: str) -> set[str]:
+    """What a prelude defines for the tests to keep: every top-level name but the stubs the program completes."""
+    tree = ast.parse(prelude, "<prelude>")
+    return _bound_at_top(tree) - {node.name for node in tree.body if _is_stub(node)}
+
+
 @functools.lru_cache(maxsize=1024)
 def _program_names(tests: str, entry_point: str | None, prelude: str) -> tuple[str, ...]:
     """The names the judge takes from the program: those the tests use and do not bind themselves.
 
     Never a builtin's name (but the entry point): a program that defines ``tuple`` or ``abs`` must not
-    change what the tests compute. Never a name the prelude defines (but the entry point): the tests see
-    the dataset's helpers, not the program's.
+    change what the tests compute. Never a helper the prelude defines (but the entry point): the tests see
+    the dataset's helpers, not the program's; a stub of the prelude (a signature and docstring, HumanEval's
+    function to write) is the program's.
     """
     tree = ast.parse(tests, "<tests>")
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     try:
-        from_prelude = _bound_at_top(ast.parse(prelude, "<prelude>")) if prelude else set()
+        from_prelude = _prelude_helpers(prelude) if prelude else set()
     except (SyntaxError, ValueError) as exc:
         raise SrmzooError(f"the prelude does not compile: {exc}", hint="check the dataset row's prompt") from exc
     names = used - _bound_at_top(tree) - _BUILTIN_NAMES - from_prelude
