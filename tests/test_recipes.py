@@ -11,7 +11,15 @@ import pytest
 from srmzoo.cli import main
 from srmzoo.domain import get_domain
 from srmzoo.errors import SrmzooError
-from srmzoo.recipe import Recipe, find_recipe, load_recipe, recipe_paths, recipe_root
+from srmzoo.recipe import (
+    Recipe,
+    apply_overrides,
+    find_recipe,
+    load_recipe,
+    load_yaml,
+    recipe_paths,
+    recipe_root,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Walked here independently of recipe_paths(), so that a recipe the package would miss fails the count.
@@ -86,6 +94,83 @@ def test_schema_errors_name_the_key_and_the_file(tmp_path, text, message):
         load_recipe(path)
     assert message in str(err.value)
     assert str(path) in str(err.value) or "YAML" in message
+
+
+NO_ALIASES = "write each value out in full: a recipe needs no anchors, and an alias can expand a few bytes into gigabytes"
+SHALLOW = "a recipe's sections are at most three levels deep (section, key, list)"
+
+
+@pytest.mark.parametrize(
+    "text, message, hint",
+    [
+        (BASE + "train: &t\n  lr: 1\n", "line 5: YAML anchors and aliases are not allowed (found &t)", NO_ALIASES),
+        (BASE + "data:\n  families: *f\n", "line 6: YAML anchors and aliases are not allowed (found *f)", NO_ALIASES),
+        (BASE + "a: &" + "x" * 100 + " 1\n",
+         f"line 5: YAML anchors and aliases are not allowed (found &{'x' * 40}... (100 characters))", NO_ALIASES),
+        (BASE + "description: " + "[" * 40 + "]" * 40 + "\n", "line 5: YAML nested deeper than 32 levels", SHALLOW),
+        (BASE + "description: " + "[" * 100_000 + "\n", "line 5: YAML nested deeper than 32 levels", SHALLOW),
+    ],
+)
+def test_unsafe_yaml_is_refused_with_one_exact_message(tmp_path, text, message, hint):
+    path = write(tmp_path, text)
+    with pytest.raises(SrmzooError) as err:
+        load_recipe(path)
+    assert str(err.value).splitlines() == [f"{path}: {message}", f"  hint: {hint}"]
+
+
+def test_32_levels_of_yaml_are_read_and_33_are_not():
+    # levels: the document's mapping, then the value's lists, then the string inside them
+    value = "x"
+    for _ in range(30):
+        value = [value]
+    assert load_yaml("description: " + "[" * 30 + "x" + "]" * 30, source="r.yaml") == {"description": value}
+    with pytest.raises(SrmzooError) as err:
+        load_yaml("description: " + "[" * 31 + "x" + "]" * 31, source="r.yaml")
+    assert err.value.message == "r.yaml: line 1: YAML nested deeper than 32 levels"
+
+
+def test_a_recipe_over_1_mib_is_refused_by_its_size_and_one_not_utf8_by_its_encoding(tmp_path):
+    path = write(tmp_path, BASE + "#" * (1 << 20))
+    with pytest.raises(SrmzooError) as err:
+        load_recipe(path)
+    assert str(err.value).splitlines() == [
+        f"{path}: {len(BASE) + (1 << 20):,} bytes of YAML, more than the 1,048,576 a recipe may have",
+        "  hint: a recipe is a few kilobytes; check that this is the right file",
+    ]
+    path.write_bytes(BASE.encode() + b"description: \xff\n")
+    with pytest.raises(SrmzooError) as err:
+        load_recipe(path)
+    assert str(err.value).splitlines() == [
+        f"{path}: not UTF-8 text (invalid start byte at byte {len(BASE) + len('description: ')})",
+        "  hint: a recipe is a YAML text file",
+    ]
+
+
+def test_overrides_refuse_aliases_and_data_that_contains_itself(tmp_path):
+    with pytest.raises(SrmzooError) as err:
+        load_recipe(write(tmp_path, BASE), ["data.families=&f [*f]"])
+    assert str(err.value).splitlines() == [
+        "<command line>: override data.families: line 1: YAML anchors and aliases are not allowed (found &f)",
+        f"  hint: {NO_ALIASES}",
+    ]
+    data = {"name": "x", "model": {"base": "smollm2-135m"}}
+    data["model"]["again"] = data["model"]
+    with pytest.raises(SrmzooError) as err:
+        apply_overrides(data, ["train.lr=1e-4"])
+    assert str(err.value).splitlines() == [
+        "<command line>: recipe data nested deeper than 32 levels (a value that contains itself?)",
+        f"  hint: {SHALLOW}",
+    ]
+
+
+def test_a_huge_value_is_quoted_in_at_most_120_characters():
+    data = {"name": "x", "domain": "math", "model": {"base": "smollm2-135m-instruct"},
+            "description": [[["lol" * 40] * 9] * 9] * 9}  # reprlib alone would quote 13,000 characters
+    with pytest.raises(SrmzooError) as err:
+        Recipe.from_dict(data, source="r.yaml")
+    prefix = "r.yaml: description: expected str, got list "
+    assert str(err.value).startswith(prefix + "[[['lollollol")
+    assert len(str(err.value)) == len(prefix) + 120 and str(err.value).endswith("...")
 
 
 def test_unknown_key_lists_allowed_keys(tmp_path):

@@ -129,6 +129,81 @@ def test_calculator_refuses_hostile_or_malformed_input_with_tool_error(expr):
 
 
 @pytest.mark.parametrize(
+    ("deepest", "too_deep"),
+    [
+        ("(" * 32 + "1" + ")" * 32, "(" * 33 + "1" + ")" * 33),  # brackets
+        ("-" * 32 + "1", "-" * 33 + "1"),  # minus signs
+        ("sqrt(" * 32 + "1" + ")" * 32, "sqrt(" * 33 + "1" + ")" * 33),  # a function's argument
+        ("-(" * 16 + "1" + ")" * 16, "-(" * 17 + "1" + ")" * 17),  # two levels each: 32, then 34
+        ("1" + "^1" * 32, "1" + "^1" * 33),  # powers (right-associative: each one nests)
+    ],
+)
+def test_calculator_takes_32_levels_of_nesting_and_refuses_more(deepest, too_deep):
+    assert calculate(deepest) == "1"
+    assert len(too_deep) <= 200  # refused for its depth, not its length
+    with pytest.raises(ToolError) as err:
+        calculate(too_deep)
+    assert str(err.value) == "nested deeper than 32 levels"
+    assert run_call(too_deep) == "?"
+
+
+def test_199_brackets_fit_the_length_limit_and_are_refused_as_nesting():
+    expr = "(" * 199 + "1"
+    assert len(expr) == 200  # MAX_EXPRESSION_CHARS: not caught by the length check
+    with pytest.raises(ToolError) as err:
+        calculate(expr)
+    assert str(err.value) == "nested deeper than 32 levels"
+    assert run_call(expr) == "?"
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("٣ + ３", "unexpected '٣ + ３'"),  # Arabic-Indic and full-width three: \d would read both
+        ("2 + ３", "unexpected '３'"),
+        ("１", "unexpected '１'"),
+        ("1.٥", "unexpected '.٥'"),  # a decimal part in another script
+        ("round(1.25, ２)", "unexpected '２)'"),  # decimals of round() too
+        ("²", "unexpected '²'"),  # str.isdigit() says True
+    ],
+)
+def test_calculator_reads_ascii_digits_only(expr, message):
+    with pytest.raises(ToolError) as err:
+        calculate(expr)
+    assert str(err.value) == message
+    assert run_call(expr) == "?"
+
+
+@pytest.mark.parametrize("failure", [RecursionError, MemoryError, ZeroDivisionError, KeyError, AttributeError])
+def test_any_failure_inside_a_tool_is_the_answer_unknown_and_logged(failure, monkeypatch, caplog):
+    import srmzoo.tools as tools
+
+    def broken(expr):
+        raise failure("inside the tool")
+
+    monkeypatch.setitem(tools.TOOLS, "calculator", broken)
+    with caplog.at_level("WARNING", logger="srmzoo.tools"):
+        assert run_call("2 + 3") == "?"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"tool call '2 + 3' failed with {failure.__name__}: {failure('inside the tool')}"
+    ]
+
+
+def test_tool_caller_forces_unknown_when_the_stack_is_too_full_to_call_the_tool(tokenizer, monkeypatch):
+    import srmzoo.tools as tools
+
+    caller = ToolCaller(tokenizer, ["calculator"])
+
+    def no_stack_left(expr, tools):  # what calling run_call raises with no frames left
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(tools, "run_call", no_stack_left)
+    ids = tokenizer.encode("so <<2 + 3>>", add_special_tokens=False)
+    assert tokenizer.decode(caller.after(ids)) == " = ?"
+    assert (caller.calls, caller.failed) == (1, 1)
+
+
+@pytest.mark.parametrize(
     ("expr", "value"),
     [
         ("formula(CC(=O)Oc1ccccc1C(=O)O)", "C9H8O4"),  # aspirin

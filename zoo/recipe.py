@@ -65,6 +65,7 @@ _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
 _SHORT.maxlevel = 3
+_SHORT_CHARS = 120  # reprlib bounds each level, not the whole: 6 x 6 x 6 strings of 60 are 13 K
 
 
 def _short(value: Any) -> str:
@@ -76,8 +77,11 @@ def _short(value: Any) -> str:
     >>> loop.append(loop)
     >>> _short(loop)
     '[[[[...]]]]'
+    >>> len(_short([[["lol" * 40] * 9] * 9] * 9))
+    120
     """
-    return _SHORT.repr(value)
+    text = _SHORT.repr(value)
+    return text if len(text) <= _SHORT_CHARS else text[: _SHORT_CHARS - 3] + "..."
 
 
 def _clip(text: str, limit: int = 300) -> str:

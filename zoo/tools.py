@@ -489,7 +489,8 @@ def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
 
     It never raises: the expression is model text, and a failure of any kind inside a tool (a
     :class:`ToolError`, but also a ``RecursionError`` at a deep caller stack, a ``MemoryError``, a bug) is
-    the answer ``?``, logged, so that no model output can stop a generation, an evaluation or an RL batch.
+    the answer ``?``, logged where the stack leaves room, so that no model output can stop a generation,
+    an evaluation or an RL batch.
 
     >>> run_call("(" * 199 + "1"), run_call("٣ + ３")
     ('?', '?')
@@ -500,10 +501,17 @@ def run_call(expr: str, tools: Sequence[str] = ("calculator",)) -> str:
         if name not in tools:
             return UNKNOWN_RESULT
         return TOOLS[name](expr)
-    except ToolError as err:
-        log.debug("tool call %.60r: %s", expr, err)
     except Exception as err:  # noqa: BLE001 — any failure is the tool's "?", never an escape from decoding
-        log.warning("tool call %.60r failed with %s: %.200s", expr, type(err).__name__, err)
+        failure = err
+    # Logging takes a dozen frames of its own: at a stack too full for the tool it fails too, and the
+    # answer must still be "?". So it is guarded inline (a helper or contextlib.suppress would be a frame).
+    try:  # noqa: SIM105
+        if isinstance(failure, ToolError):
+            log.debug("tool call %.60r: %s", expr, failure)
+        else:
+            log.warning("tool call %.60r failed with %s: %.200s", expr, type(failure).__name__, failure)
+    except Exception:  # noqa: BLE001, S110
+        pass
     return UNKNOWN_RESULT
 
 
@@ -594,6 +602,7 @@ class ToolCaller:
         self.tokenizer = tokenizer
         self.tools = check_tools(tools)
         self._closes: dict[int, bool] = {}
+        self._unknown_answer = list(tokenizer.encode(f" = {UNKNOWN_RESULT}", add_special_tokens=False))
         self.calls = 0
         self.failed = 0
 
@@ -603,7 +612,11 @@ class ToolCaller:
         return self._closes[token]
 
     def after(self, generated: Sequence[int]) -> list[int]:
-        """Tokens to force after ``generated`` (this sequence's new tokens so far); empty for none."""
+        """Tokens to force after ``generated`` (this sequence's new tokens so far); empty for none.
+
+        A call that closed is always answered: whatever fails inside it (the tool, logging it, encoding its
+        result, even a ``RecursionError`` because the caller's stack is nearly full) forces `` = ?``.
+        """
         if not generated or not self._may_close(generated[-1]):
             return []
         text = self.tokenizer.decode(list(generated[-96:]), skip_special_tokens=True)
@@ -616,12 +629,13 @@ class ToolCaller:
         expr = text[opened + len(CALL_OPEN) : closed]
         try:
             result = run_call(expr, self.tools)
-        except Exception as err:  # noqa: BLE001 — run_call answers "?" itself; this guards its own frames too
-            log.warning("tool call %.60r failed with %s", expr, type(err).__name__)
-            result = UNKNOWN_RESULT
+            answer = self.tokenizer.encode(f" = {result}", add_special_tokens=False)
+        except Exception:  # noqa: BLE001 — run_call answers "?" itself; this is a stack too full to even call it
+            # (or to encode its answer): the "?" tokens were encoded up front, and a slice costs no frame
+            result, answer = UNKNOWN_RESULT, self._unknown_answer[:]
         self.calls += 1
         self.failed += result == UNKNOWN_RESULT
-        return self.tokenizer.encode(f" = {result}", add_special_tokens=False)
+        return answer
 
 
 def tool_logits_processor(caller: ToolCaller, prompt_length: int):

@@ -436,7 +436,7 @@ def _check_card_meta(meta: dict[str, Any], path: Path) -> None:
         if missing:
             raise SrmzooError(
                 f"{path}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; the model card "
-                "states them",
+                f"states {'it' if len(missing) == 1 else 'them'}",
                 hint="re-download or retrain the adapter (srmzoo train writes them into srmzoo_adapter.json)",
             )
 
@@ -462,6 +462,9 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
     adapter_dir = Path(adapter_dir)
     meta = read_adapter_meta(adapter_dir)
     _check_card_meta(meta, adapter_dir / ADAPTER_META_FILE)
+    if not (adapter_dir / ADAPTER_WEIGHTS_FILE).is_file():  # the card's results are matched to its sha256
+        raise SrmzooError(f"adapter {adapter_dir} is incomplete: {ADAPTER_WEIGHTS_FILE} is missing",
+                          hint="re-download or retrain the adapter")
     entry = meta.get("entry") or adapter_dir.name
     domain = get_domain(meta["domain"])
     recipe_file = _run_file(adapter_dir, "recipe.yaml")

@@ -7,7 +7,7 @@ are stored as git commits (real git object ids: blob, tree and commit shas are w
 on branches and tags, so a file at any past commit stays downloadable. Users are token -> name pairs;
 private repos answer 401 (no token) or 404 (someone else's token) with ``X-Error-Code: RepoNotFound``,
 as the real Hub does. Standard library only; PyYAML, which huggingface_hub itself requires, is imported
-lazily to read card metadata.
+lazily (through ``srmzoo.recipe.load_yaml``) to read card metadata.
 
 Where it differs from the real Hub, on purpose:
 
@@ -475,16 +475,21 @@ class _Store:
 
 
 def _card_metadata(content: str) -> Any:
-    """The card's YAML front matter, parsed (``None`` when there is none); ValueError if it is not YAML."""
+    """The card's YAML front matter, parsed (``None`` when there is none); ValueError if it is not YAML.
+
+    Parsed with srmzoo's bounded reader (no anchors or aliases, 1 MiB, 32 levels), stricter than the
+    Hub: any client can commit a README, and an alias bomb in it would blow up every repo-info answer
+    that carries ``cardData``.
+    """
     match = _FRONT_MATTER.search(content)
     if match is None:
         return None
-    import yaml  # a dependency of huggingface_hub, so present wherever this server has a client
+    from ..recipe import load_yaml
 
     try:
-        return yaml.safe_load(match.group(2))
-    except yaml.YAMLError as err:
-        raise ValueError(f"Invalid YAML in the card metadata: {err}") from err
+        return load_yaml(match.group(2), source="README.md")
+    except SrmzooError as err:
+        raise ValueError(f"Invalid YAML in the card metadata: {err.message}") from None
 
 
 def _string_list(value: Any, *, allow_string: bool) -> bool:
