@@ -677,3 +677,19 @@ def test_sampled_coding_items_carry_gold_free_selector_scores_for_best_of_n(monk
     assert record["select_scores"] == [0.0, 1.0, 0.0] and record["verdicts"] == ["wrong", "correct", "wrong"]
     curve = scaling_curve(report.records)
     assert curve["best_of"] == pytest.approx([1 / 3, 2 / 3, 1.0]) and curve["best_of"][-1] > curve["majority"][-1]
+
+
+def test_the_eval_command_takes_unset_flags_from_the_recipe_and_set_ones_from_the_command_line(tiny_run, tmp_path):
+    from srmzoo.artifacts import eval_config_for
+    from srmzoo.cli import main
+
+    adapter = _adapter_copy(tiny_run, tmp_path)
+    recipe = eval_config_for(tiny_run / "adapter")  # the run directory keeps recipe.yaml beside the adapter
+    (adapter.parent / "recipe.yaml").write_text((tiny_run / "recipe.yaml").read_text())
+    out = tmp_path / "out"
+    argv = ["-q", "eval", str(adapter), "--split", "test", "--n", "2", "--max-new-tokens", "3", "--few-shot", "0",
+            "--no-base", "--no-tool-ablation", "--out-dir", str(out), "--device", "cpu"]
+    assert main(argv) == 0
+    settings = json.loads((out / "results_test.json").read_text())["settings"]
+    assert (settings["n"], settings["max_new_tokens"], settings["few_shot"]) == (2, 3, 0)  # from the command line
+    assert settings["batch_size"] == recipe.batch_size and settings["compare"] == list(recipe.compare)  # the recipe's

@@ -110,32 +110,21 @@ def _is_main_process() -> bool:
 @command
 def cmd_eval(args: argparse.Namespace) -> int:
     from .artifacts import eval_config_for
-    from .eval.run import run_eval
+    from .eval.run import EvalOptions, run_eval
     from .store import find_adapter
 
     cfg = eval_config_for(find_adapter(args.target))
+    # flags left unset fall back to the recipe's eval section (from_config), the rest to their defaults
+    given = {name: getattr(args, name) for name in ("n", "few_shot", "max_new_tokens", "batch_size", "compare",
+                                                   "compare_adapters") if getattr(args, name) is not None}
+    options = EvalOptions.from_config(
+        cfg, **given, samples=args.samples, temperature=args.temperature, out_dir=args.out_dir,
+        include_base=not args.no_base, seed=args.seed, device=args.device,
+        allow_base_mismatch=args.allow_base_mismatch, base_path=args.base_path, progress=not args.quiet,
+        budgets=args.budgets or (), tool_ablation=not args.no_tool_ablation,
+    )
     for split in args.split or cfg.splits:
-        run_eval(
-            args.target,
-            split=split,
-            n=args.n if args.n is not None else cfg.n,
-            samples=args.samples,
-            temperature=args.temperature,
-            few_shot=args.few_shot if args.few_shot is not None else cfg.few_shot,
-            max_new_tokens=args.max_new_tokens if args.max_new_tokens is not None else cfg.max_new_tokens,
-            batch_size=args.batch_size if args.batch_size is not None else cfg.batch_size,
-            compare=args.compare if args.compare is not None else cfg.compare,
-            compare_adapters=args.compare_adapters if args.compare_adapters is not None else cfg.compare_adapters,
-            out_dir=args.out_dir,
-            include_base=not args.no_base,
-            seed=args.seed,
-            device=args.device,
-            allow_base_mismatch=args.allow_base_mismatch,
-            base_path=args.base_path,
-            progress=not args.quiet,
-            budgets=args.budgets or (),
-            tool_ablation=not args.no_tool_ablation,
-        )
+        run_eval(args.target, options.replace(split=split))
     return 0
 
 

@@ -45,7 +45,11 @@ class Case:
 
 
 def load_cases() -> list[Case]:
-    """Every case of the modules in :data:`CASE_MODULES` that exist, in their order."""
+    """Every case of the modules in :data:`CASE_MODULES` that exist, in their order.
+
+    The modules take :class:`Case` from ``sys.modules["hostile_cases"]``: this module, under whichever name
+    it was loaded (by tests/test_hostile_inputs.py, or run as a script)."""
+    sys.modules.setdefault("hostile_cases", sys.modules[__name__])
     cases: list[Case] = []
     for name in CASE_MODULES:
         path = HERE / f"{name}.py"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import logging
 import socket
@@ -27,23 +26,8 @@ from srmzoo.testing.hub_server import DEFAULT_MAX_BODY_BYTES, HubServer
 HERE = Path(__file__).resolve().parent
 
 
-def _cases_module():
-    """tests/hostile/cases.py, as already loaded (by tests/test_hostile_inputs.py, or run as a script)."""
-    for name in ("hostile_cases", "__main__"):
-        module = sys.modules.get(name)
-        if (
-            module is not None
-            and Path(getattr(module, "__file__", None) or "").resolve() == HERE / "cases.py"
-        ):
-            return module
-    spec = importlib.util.spec_from_file_location("hostile_cases", HERE / "cases.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-Case = _cases_module().Case
+# Loaded only by tests/hostile/cases.py (load_cases), which registers itself as "hostile_cases" first.
+Case = sys.modules["hostile_cases"].Case
 
 USER = "srmzoo-tester"
 TOKEN = "hf_hostile_hub_token"

@@ -9,7 +9,6 @@ stand-in tokenizer (it only decodes and encodes), and the adapters are the metad
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import logging
@@ -24,23 +23,8 @@ from srmzoo.tools import CALL_CLOSE, MAX_NESTING, ToolCaller, ToolError, calcula
 HERE = Path(__file__).resolve().parent
 
 
-def _cases_module():
-    """tests/hostile/cases.py, as already loaded (by tests/test_hostile_inputs.py, or run as a script)."""
-    for name in ("hostile_cases", "__main__"):
-        module = sys.modules.get(name)
-        if (
-            module is not None
-            and Path(getattr(module, "__file__", None) or "").resolve() == HERE / "cases.py"
-        ):
-            return module
-    spec = importlib.util.spec_from_file_location("hostile_cases", HERE / "cases.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-Case = _cases_module().Case
+# Loaded only by tests/hostile/cases.py (load_cases), which registers itself as "hostile_cases" first.
+Case = sys.modules["hostile_cases"].Case
 
 ALIASES_REFUSED = "YAML anchors and aliases are not allowed"
 MINIMAL_RECIPE = "name: bomb\ndomain: math\nmodel:\n  base: smollm2-135m\n"
