@@ -50,6 +50,8 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 llama: setup
 	@mkdir -p "$(LLAMA_WHEELS)"
 	@ls "$(LLAMA_WHEELS)"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		echo "== building llama-cpp-python from source: 7-26 min on 2 cores, once (the wheel is kept in $(LLAMA_WHEELS)) =="
+	@ls "$(LLAMA_WHEELS)"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip --disable-pip-version-check wheel --no-deps \
 		-w "$(LLAMA_WHEELS)" "$(LLAMA_SPEC)"
 	$(PIP) install --find-links "$(LLAMA_WHEELS)" "$(LLAMA_SPEC)"

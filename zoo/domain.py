@@ -11,7 +11,13 @@ A domain provides, for its problems:
 * **rewards**: plain functions ``(completions, *, answers, **kw) -> list[float | None]`` registered by name.
 
 The core never imports a domain by name: ``srmzoo.domains.<name>`` modules register themselves when
-imported, and :func:`get_domain` imports ``srmzoo.domains.<name>`` on first use.
+imported, and :func:`get_domain` imports ``srmzoo.domains.<name>`` on first use. Third-party domains are
+installed packages that declare an entry point in the group ``srmzoo.domains`` (:data:`ENTRY_POINT_GROUP`),
+whose object is a :class:`Domain` subclass (registered under its ``name``) or a module that registers its
+domains when imported::
+
+    [project.entry-points."srmzoo.domains"]
+    parity = "srmzoo_parity:ParityDomain"
 """
 
 from __future__ import annotations
@@ -19,18 +25,26 @@ from __future__ import annotations
 import abc
 import enum
 import importlib
+import importlib.metadata
 import json
+import logging
 import pkgutil
 import re
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import SrmzooError, UnknownNameError
+from .recipe import DATASET_DOMAIN
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
+    "EXTERNAL_PREFIX",
+    "NATURAL_SPLIT",
     "SPLITS",
+    "split_slug",
     "Check",
     "Domain",
     "Example",
@@ -40,6 +54,7 @@ __all__ = [
     "domain_names",
     "get_domain",
     "get_reward",
+    "load_plugin",
     "last_boxed",
     "benchmark_rows",
     "read_local_dataset",
@@ -51,6 +66,18 @@ __all__ = [
 ]
 
 SPLITS = ("train", "test", "ood")
+NATURAL_SPLIT = "natural"
+EXTERNAL_PREFIX = "external:"
+
+
+def split_slug(split: str) -> str:
+    """A split's name as it goes into file names (``results_<slug>.json``): ``external:humaneval`` ->
+    ``external-humaneval``, so the files are valid everywhere (Windows, Hub paths).
+
+    >>> split_slug("external:gsm-symbolic"), split_slug("test")
+    ('external-gsm-symbolic', 'test')
+    """
+    return split.replace(":", "-")
 
 
 @dataclass(frozen=True)
@@ -299,8 +326,11 @@ class Domain(abc.ABC):
             (healthcare: research and education only, not clinical decisions); None for most domains.
         split_policy: one sentence on how this domain keeps ``train``, ``test`` and ``ood`` disjoint
             (seeds, value ranges, templates, ...); quoted in data manifests.
-        benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split NAME``
+        benchmarks: external evaluation sets (never training data) that ``srmzoo eval --split external:NAME``
             scores like a split: name -> one line on what it is and where it comes from.
+        natural_families: the question families of the ``natural`` split (evaluation only): name -> one line
+            on what it asks and how it is phrased. Whole families held out: none is in :attr:`families`, and
+            no training data draws from them. Empty for a domain without a natural split.
         answer_cue: the text that makes a model state its final answer now (budget forcing,
             :mod:`srmzoo.eval.budget`), opening the domain's answer format; None where answers are not short
             (code).
@@ -320,6 +350,7 @@ class Domain(abc.ABC):
     disclaimer: ClassVar[str | None] = None
     split_policy: ClassVar[str] = ""
     benchmarks: ClassVar[Mapping[str, str]] = {}
+    natural_families: ClassVar[Mapping[str, str]] = {}
     answer_cue: ClassVar[str | None] = "\n\\boxed{"
     family_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     trace_styles: ClassVar[Mapping[str, str]] = {}
@@ -403,23 +434,57 @@ class Domain(abc.ABC):
         return chosen
 
     def check_split(self, split: str, *, benchmarks: bool = False) -> None:
-        """Refuse a name that is not a generated split (with ``benchmarks``: nor an external benchmark).
+        """Refuse a name that is not a generated split (with ``benchmarks``: nor an evaluation-only set, the
+        ``natural`` split or ``external:NAME``; a bare benchmark name is accepted as ``external:NAME``).
 
         >>> from srmzoo.domain import get_domain
-        >>> get_domain("coding").check_split("humaneval", benchmarks=True)
+        >>> get_domain("coding").check_split("external:humaneval", benchmarks=True)
         >>> get_domain("coding").check_split("humaneval")
         Traceback (most recent call last):
         ...
         srmzoo.errors.SrmzooError: 'humaneval' is an external benchmark of coding, for evaluation only
           hint: generated splits: train, test, ood
         """
-        if split in SPLITS or (benchmarks and split in self.benchmarks):
+        if split in SPLITS:
             return
-        if split in self.benchmarks:
-            raise SrmzooError(f"{split!r} is an external benchmark of {self.name}, for evaluation only",
+        evaluation_only = self.evaluation_splits()
+        known_eval = split in evaluation_only or self.is_external(split)
+        if benchmarks and known_eval:
+            return
+        if known_eval:
+            kind = "the held-out natural-phrasing split" if split == NATURAL_SPLIT else "an external benchmark"
+            raise SrmzooError(f"{split!r} is {kind} of {self.name}, for evaluation only",
                               hint=f"generated splits: {', '.join(SPLITS)}")
-        known = [*SPLITS, *self.benchmarks] if benchmarks else list(SPLITS)
+        known = [*SPLITS, *evaluation_only] if benchmarks else list(SPLITS)
         raise SrmzooError(f"unknown split {split!r} for domain {self.name!r}", hint=f"use one of: {', '.join(known)}")
+
+    def evaluation_splits(self) -> list[str]:
+        """The evaluation-only split names: ``natural`` (where the domain has one) and ``external:NAME``."""
+        natural = [NATURAL_SPLIT] if self.natural_families else []
+        return natural + [EXTERNAL_PREFIX + name for name in self.benchmarks]
+
+    @staticmethod
+    def external_name(split: str) -> str | None:
+        """The benchmark an ``external:NAME`` split names, else None.
+
+        >>> Domain.external_name("external:gsm-symbolic"), Domain.external_name("test")
+        ('gsm-symbolic', None)
+        """
+        return split.removeprefix(EXTERNAL_PREFIX) if split.startswith(EXTERNAL_PREFIX) else None
+
+    def is_external(self, split: str) -> bool:
+        """Whether ``split`` is one of this domain's external benchmarks (``external:NAME`` or bare ``NAME``)."""
+        return (self.external_name(split) or split) in self.benchmarks
+
+    def natural_examples(self, n: int, *, seed: int = 0) -> list[Example]:
+        """``n`` items of the ``natural`` split: held-out question families (:attr:`natural_families`),
+        phrased the way people ask, deterministic in (n, seed). Evaluation only.
+
+        Raises:
+            SrmzooError: the domain has no natural split (the base class has none).
+        """
+        raise SrmzooError(f"domain {self.name!r} has no natural split",
+                          hint=f"evaluate on one of: {', '.join([*SPLITS, *self.evaluation_splits()])}")
 
     def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
         """The first ``n`` items of the external benchmark ``name`` (one of :attr:`benchmarks`).
@@ -465,14 +530,17 @@ class Domain(abc.ABC):
         return [None] * len(completions)
 
     def eval_examples(self, split: str, n: int, *, seed: int = 0) -> list[Example]:
-        """What an evaluation of ``split`` scores: ``n`` generated items of a split, or of a benchmark.
+        """What an evaluation of ``split`` scores: ``n`` items of a generated split, of the natural split, or of
+        an external benchmark (``external:NAME``).
 
-        External benchmarks (:attr:`benchmarks`) are evaluation sets only: :meth:`examples`, which training
-        draws from, never returns them.
+        The natural split and external benchmarks (:attr:`benchmarks`) are evaluation sets only:
+        :meth:`examples`, which training draws from, never returns them.
         """
         self.check_split(split, benchmarks=True)
-        if split in self.benchmarks:
-            return self.benchmark_examples(split, n, seed=seed)
+        if split == NATURAL_SPLIT:
+            return self.natural_examples(n, seed=seed)
+        if self.is_external(split):
+            return self.benchmark_examples(self.external_name(split) or split, n, seed=seed)
         return self.examples(split, n, seed=seed)
 
     def check_trace_style(self, style: str | None, tools: Sequence[str]) -> None:
@@ -543,12 +611,44 @@ def register_domain(cls: type[Domain]) -> type[Domain]:
     return cls
 
 
+ENTRY_POINT_GROUP = "srmzoo.domains"
+log = logging.getLogger(__name__)
+
+
 def _import_domains() -> None:
     import srmzoo.domains as pkg
 
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.ispkg:
             importlib.import_module(f"srmzoo.domains.{info.name}")
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            load_plugin(entry_point)
+        except SrmzooError as err:  # one broken plug-in must not hide every other domain
+            log.warning("%s", err)
+
+
+def load_plugin(entry_point: importlib.metadata.EntryPoint) -> None:
+    """Load one ``srmzoo.domains`` entry point: register a :class:`Domain` subclass, or import a module that
+    registers its own.
+
+    Raises:
+        SrmzooError: the entry point fails to load, or names something that is neither.
+    """
+    where = f"plug-in domain {entry_point.name!r} ({entry_point.value}, entry point group {ENTRY_POINT_GROUP})"
+    try:
+        target = entry_point.load()
+    except Exception as err:  # noqa: BLE001 — a plug-in's own import error, reported with its name
+        raise SrmzooError(f"{where} failed to load: {type(err).__name__}: {err}",
+                          hint="fix or uninstall the package that declares it (pip show -f, pip uninstall)") from err
+    if isinstance(target, type) and issubclass(target, Domain):
+        if _DOMAINS.get(target.name) not in (None, target):
+            raise SrmzooError(f"{where} registers the domain name {target.name!r}, which another domain has",
+                              hint="rename the plug-in's domain (its class attribute name)")
+        register_domain(target)
+    elif not isinstance(target, types.ModuleType):
+        raise SrmzooError(f"{where} is a {type(target).__name__}, not a Domain subclass or a module",
+                          hint="point the entry point at the domain class, e.g. my_pkg.domain:MyDomain")
 
 
 def domain_names() -> list[str]:
@@ -569,6 +669,12 @@ def get_domain(name: str) -> Domain:
         except ModuleNotFoundError as err:
             if err.name != f"srmzoo.domains.{name}":
                 raise
+    if name not in _DOMAINS:
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
+            load_plugin(entry_point)  # a broken plug-in of this very name: its error, not "unknown domain"
+    if name not in _DOMAINS and name == DATASET_DOMAIN:
+        raise SrmzooError(f"the {DATASET_DOMAIN!r} domain is built from a recipe's data.dataset, not by name",
+                          hint="srmzoo.user_data.recipe_domain(recipe) or adapter_domain(meta) builds it")
     if name not in _DOMAINS:
         raise UnknownNameError("domain", name, domain_names())
     return _DOMAINS[name]()

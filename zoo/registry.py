@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import is_adapter_dir
+from .domain import split_slug
 from .errors import SrmzooError, UnknownNameError
 from .recipe import Recipe, load_recipe, recipe_paths
 
@@ -95,7 +96,7 @@ class ZooEntry:
 
     def results(self, split: str = "test") -> dict[str, Any] | None:
         """The committed evaluation of ``split`` (``model_cards/<entry>/results_<split>.json``), if any."""
-        path = card_dir(self.name) / f"results_{split}.json"
+        path = card_dir(self.name) / f"results_{split_slug(split)}.json"
         if not path.is_file():
             return None
         try:

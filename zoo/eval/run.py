@@ -43,7 +43,7 @@ from ..artifacts import (
     sha256_file,
 )
 from ..bases import load_base, resolve_base
-from ..domain import Domain, Example, get_domain
+from ..domain import Domain, Example, get_domain, split_slug
 from ..errors import SrmzooError, UnknownNameError
 from ..hardware import describe_hardware, release_memory
 from ..prompting import PromptFormat
@@ -271,7 +271,7 @@ class _Plan:
     @property
     def stem(self) -> str:
         """A sampled evaluation is named apart (results_test_k8.json): it never replaces the greedy one."""
-        split, samples = self.options.split, self.options.generation.samples
+        split, samples = split_slug(self.options.split), self.options.generation.samples
         return f"{split}_k{samples}" if samples > 1 else f"{split}_budget" if self.budgets else split
 
     @property

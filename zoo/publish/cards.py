@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import ADAPTER_META_FILE, ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
-from ..domain import get_domain
+from ..domain import get_domain, split_slug
 from ..errors import SrmzooError
 from ..prompting import PromptFormat
 from ..registry import card_dir
@@ -293,7 +293,7 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     for split, res in evals.items():
         if res["settings"].get("samples", 1) > 1 or res["settings"].get("budgets"):
             continue  # the index carries plain greedy accuracy; curves stay in the text
-        external = split in domain.benchmarks
+        external = domain.is_external(split)
         for r in res["reports"]:
             if r["prompting"] != "adapter" or r["model"] != f"{entry} (adapter)":  # not a compared adapter
                 continue
@@ -405,9 +405,10 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
         for r in evals["ood"]["reports"]:
             if r["prompting"] == "adapter":
                 items.append(f"Out of distribution it scores {_pct(r['accuracy'])}: check answers with the verifier.")
-    for split in get_domain(domain_name).benchmarks:  # external benchmarks: what the adapter does beyond its data
-        reports = {r["prompting"]: r for r in evals.get(split, {}).get("reports", [])}
-        paired = [p for p in evals.get(split, {}).get("paired", []) if p["model"] == meta["base"].get("name")]
+    domain = get_domain(domain_name)
+    for split in [s for s in evals if domain.is_external(s)]:  # what the adapter does beyond its data
+        reports = {r["prompting"]: r for r in evals[split].get("reports", [])}
+        paired = [p for p in evals[split].get("paired", []) if p["model"] == meta["base"].get("name")]
         if "adapter" in reports and paired:
             best = min(paired, key=lambda p: p["difference"])  # against the base's best prompting
             verdict = "worse than" if best["ci_high"] < 0 else "no better than" if best["ci_low"] <= 0 else "better than"
@@ -416,7 +417,7 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
                 f"{verdict} the base's {best['prompting']} ({best['difference'] * 100:+.1f} points, paired 95% CI "
                 f"{best['ci_low'] * 100:+.1f} to {best['ci_high'] * 100:+.1f})."
             )
-    if get_domain(domain_name).disclaimer:
+    if domain.disclaimer:
         items.append(
             f"{get_domain(domain_name).disclaimer} Clinical calculators here are simplified textbook formulas on synthetic "
             "patient notes; they have not been validated for any clinical use."
@@ -552,7 +553,7 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
     out.mkdir(parents=True, exist_ok=True)
     evals = load_results(adapter_dir, search=[adapter_dir / "eval", out])
     for split, results in evals.items():
-        path = out / f"results_{split}.json"
+        path = out / f"results_{split_slug(split)}.json"
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         # a sampled evaluation's curves, a budgeted one's
         for plot in (adapter_dir / "eval" / f"scaling_{split}.png",
