@@ -312,6 +312,22 @@ def test_reproduce_without_committed_results_says_what_to_run(monkeypatch, tmp_p
         reproduce("science-135m")
 
 
+def test_committed_splits_are_the_greedy_results_files_whatever_the_split(monkeypatch, tmp_path):
+    from srmzoo import registry
+
+    monkeypatch.setattr(registry, "card_dir", lambda entry: tmp_path / entry)
+    folder = tmp_path / "coding-135m"
+    folder.mkdir()
+    for stem, settings in {"test": {"split": "test"}, "external-humaneval": {"split": "external:humaneval"},
+                           "natural": {"split": "natural"}, "test_k8": {"split": "test", "samples": 8},
+                           "test_budget": {"split": "test", "budgets": [64]}}.items():
+        (folder / f"results_{stem}.json").write_text(json.dumps({"settings": settings}))
+    (folder / "results_broken.json").write_text("{")
+    entry = get_entry("coding-135m")
+    assert sorted(entry.committed_splits()) == ["external:humaneval", "natural", "test"]
+    assert entry.results("external:humaneval") == {"settings": {"split": "external:humaneval"}}
+
+
 def test_reproduce_an_ablation_finds_its_entry_and_committed_results(isolated_cache):
     from srmzoo.reproduce import reproduce
 

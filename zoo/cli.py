@@ -381,7 +381,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store (e.g. math-135m)")
     p.add_argument("--split", action="append", metavar="SPLIT",
-                   help="test, ood or train, or an external benchmark of the domain (coding: humaneval, mbpp); "
+                   help="test, ood or train; natural (held-out question families, phrased as people ask); or "
+                   "external:NAME, a set nobody here generated (coding: external:humaneval, external:mbpp); "
                    "repeatable; default: the recipe's eval.splits")
     p.add_argument("--n", type=int, help="items per split")
     p.add_argument("--few-shot", type=int, help="worked examples in the base's few-shot prompt")
@@ -521,7 +522,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                        "one, and print expected vs got with 95% intervals. Exit 1 when a figure falls outside.")
     p.add_argument("entry", help="zoo entry name, e.g. math-135m")
     p.add_argument("--train", action="store_true", help="train the recipe first (into --run-dir) and evaluate that")
-    p.add_argument("--split", action="append", choices=["test", "ood"], help="split(s) to re-run (default: all committed)")
+    p.add_argument("--split", action="append", metavar="SPLIT",
+                   help="split(s) to re-run, e.g. test, natural, external:humaneval (default: every committed one)")
     p.add_argument("--run-dir", default="runs/reproduce", help="parent of the run directory used with --train")
 
 

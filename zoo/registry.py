@@ -94,6 +94,18 @@ class ZooEntry:
         path = store_dir() / self.name
         return path if is_adapter_dir(path) else None
 
+    def committed_splits(self) -> list[str]:
+        """The greedy splits with committed results (``test``, ``ood``, ``natural``, ``external:NAME``, ...)."""
+        splits = []
+        for path in sorted(card_dir(self.name).glob("results_*.json")):
+            try:
+                settings = json.loads(path.read_text()).get("settings", {})
+            except json.JSONDecodeError:
+                continue  # results() names the broken file when it is asked for
+            if settings.get("split") and settings.get("samples", 1) == 1 and not settings.get("budgets"):
+                splits.append(settings["split"])
+        return splits
+
     def results(self, split: str = "test") -> dict[str, Any] | None:
         """The committed evaluation of ``split`` (``model_cards/<entry>/results_<split>.json``), if any."""
         path = card_dir(self.name) / f"results_{split_slug(split)}.json"

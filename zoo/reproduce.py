@@ -100,7 +100,7 @@ def reproduce(
 
     zoo_entry = get_entry(entry)
     committed = {}
-    for split in splits or ["test", "ood"]:
+    for split in splits or zoo_entry.committed_splits():
         results = zoo_entry.results(split)
         if results is not None:
             committed[split] = results
