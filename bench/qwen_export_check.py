@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -74,17 +75,22 @@ def main() -> int:
         rows.append({"prompt": prompt, "torch": a, "llama_cpp": b, "identical": a == b, "tokens_torch": len(ta),
                      "tokens_llama_cpp": len(tb), "agreeing_prefix_tokens": agree})
     record = json.loads((gguf.parent / "srmzoo_export.json").read_text())
-    template = llm.llm.metadata.get("tokenizer.chat_template", "")
+    import jinja2
+
+    # the template as a runtime renders it, for a conversation without a system turn
+    rendered = jinja2.Environment().from_string(llm.llm.metadata.get("tokenizer.chat_template", "")).render(
+        messages=[{"role": "user", "content": PROMPTS[0]}], add_generation_prompt=True)
     result = {
         "machine": describe_hardware(), "base": args.base, "quantization": args.quantization,
         "lora_steps": args.steps, "train_s": round(train_s, 1), "export_s": round(export_s, 1),
         "gguf_bytes": gguf.stat().st_size, "architecture": record.get("architecture"),
-        "trained_system_prompt_in_gguf_template": m.prompt_format.system_prompt in template,
+        "trained_system_prompt_in_gguf_template": m.prompt_format.system_prompt in rendered,
         "identical": sum(r["identical"] for r in rows), "prompts": len(rows), "rows": rows,
         "command": f"bench/qwen_export_check.py --base {args.base} --quantization {args.quantization} "
                    f"--steps {args.steps} --new-tokens {args.new_tokens}",
     }
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    shutil.rmtree(work, ignore_errors=True)  # the f32 GGUF is 2.5 GB
     print(f"{result['identical']}/{len(rows)} prompts identical over {args.new_tokens} tokens; "
           f"system prompt in template: {result['trained_system_prompt_in_gguf_template']}")
     return 0 if result["identical"] == len(rows) else 1

@@ -136,8 +136,8 @@ def main() -> int:
     torch.set_num_threads(2)
     results = (json.loads(args.out.read_text()) if args.out.is_file()
                else {"machine": describe_hardware(), "bases": {}, "rows": {}, "paired": []})
-    results["command"] = ("bench/zero_shot.py --n {n} --seed {seed} --max-new-tokens {t} --batch-size {b} --dtype {d}"
-                          .format(n=args.n, seed=args.seed, t=args.max_new_tokens, b=args.batch_size, d=args.dtype))
+    results["command"] = (f"bench/zero_shot.py --n {args.n} --seed {args.seed} --max-new-tokens {args.max_new_tokens} --batch-size {args.batch_size} --dtype {args.dtype}"
+                          )
     for base in args.bases:
         _evaluate(base, args.splits, args, results)
     print(table(results))

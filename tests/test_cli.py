@@ -27,8 +27,8 @@ def test_every_subcommand_has_help(capsys):
 
 def test_every_command_has_exactly_one_parser():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert list(sub.choices) == ["bases", "chat", "train", "eval", "data", "demo", "list", "rewards", "solve", "card",
-                                 "export", "reproduce", "publish", "pull", "serve"]  # the order --help lists them in
+    assert list(sub.choices) == ["bases", "chat", "train", "eval", "data", "demo", "list", "rewards", "verifiers",
+                                 "solve", "card", "export", "reproduce", "publish", "pull", "serve"]  # --help's order
     assert set(sub.choices) == set(COMMANDS)
     assert build_parser().parse_args(["list"]).all is False
     assert build_parser().parse_args(["list", "--all"]).all is True

@@ -22,6 +22,7 @@ from .errors import SrmzooError
 from .hardware import release_memory
 from .prompting import PromptFormat
 from .recipe import EvalConfig, Recipe, read_yaml
+from .user_data import dataset_record
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -242,8 +243,9 @@ STAGES_SUMMARY_FILE = "stages_summary.json"
 RFT_SUMMARY_FILE = "rft_summary.json"
 GRPO_SUMMARY_FILE = "grpo_summary.json"
 REWARD_CURVE_FILE = "reward_curve.png"
+DATA_MANIFEST_FILE = "data_manifest.json"  # an entry on the user's own data: its manifest, written by srmzoo train
 RUN_FILES = (RECIPE_FILE, METRICS_FILE, LOSS_CURVE_FILE, TRAIN_SUMMARY_FILE, STAGES_SUMMARY_FILE, RFT_SUMMARY_FILE,
-             GRPO_SUMMARY_FILE, REWARD_CURVE_FILE)
+             GRPO_SUMMARY_FILE, REWARD_CURVE_FILE, DATA_MANIFEST_FILE)
 
 
 def stage_history(start_adapter: str | Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -257,13 +259,16 @@ def stage_summaries(adapter_dir: Path) -> list[dict[str, Any]]:
 
 
 def save_adapter(model: Any, tokenizer: Any, fmt: PromptFormat, adapter_dir: Path, *, recipe: Recipe,
-                 base_identity: dict[str, Any], summary: dict[str, Any]) -> None:
+                 base_identity: dict[str, Any], summary: dict[str, Any], domain: Any = None) -> None:
     """Save a PEFT adapter plus everything srmzoo needs to use it without guessing.
 
     ``adapter_config.json`` + ``adapter_model.safetensors`` (plain PEFT), the tokenizer with the chat
     template the adapter was trained with, ``srmzoo_prompt.json`` and ``srmzoo_adapter.json`` (entry,
-    domain, base identity, training summary).
+    domain, base identity, training summary; for an entry on the user's own data, its ``data.dataset`` and
+    each source's SHA-256 and row counts, from ``domain``, the :class:`~srmzoo.user_data.DatasetDomain`
+    trained on, when given).
     """
+
     adapter_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(adapter_dir)
     tokenizer.save_pretrained(adapter_dir)
@@ -276,6 +281,8 @@ def save_adapter(model: Any, tokenizer: Any, fmt: PromptFormat, adapter_dir: Pat
         "training": summary,
         "srmzoo_version": __version__,
     }
+    if (dataset := dataset_record(recipe, domain)) is not None:
+        meta["dataset"] = dataset
     (adapter_dir / ADAPTER_META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 

@@ -52,8 +52,10 @@ __all__ = [
     "ResolvedBase",
     "atomic_directory",
     "base_config",
+    "base_gguf",
     "cache_dir",
     "get_base_spec",
+    "gguf_tokenizer",
     "install_base",
     "load_base",
     "resolve_base",
@@ -917,6 +919,41 @@ def load_base(
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     return LoadedBase(model, tokenizer, resolved)
+
+
+def base_gguf(name: str) -> tuple[Path, dict[str, Any]] | None:
+    """The GGUF a base's offline package ships, for llama.cpp to run as is, with its identity (name, Hub id
+    and the GGUF's sha256, the hash a base converted from it records); None when no offline GGUF of the base
+    is installed here. A part set is assembled into the cache once (and checked then, against its sha256).
+
+    >>> base_gguf("qwen2.5-7b-instruct") is None
+    True
+    """
+    spec = get_base_spec(name)
+    gguf = _package_gguf(spec)
+    if gguf is None:
+        return None
+    assert spec.offline is not None
+    sha = spec.offline.sha256 if spec.offline.parts and spec.offline.sha256 else _sha256(gguf)
+    return gguf, {"name": spec.name, "hub_id": spec.hub_id, "format": "gguf", "sha256": sha,
+                  "origin": f"package:{spec.offline.distribution}", "gguf_file": gguf.name}
+
+
+def gguf_tokenizer(name: str, gguf: str | os.PathLike):
+    """The tokenizer (vocabulary and chat template) of base ``name`` read from its GGUF, prepared as
+    :func:`load_base` prepares one (a pad token apart from EOS, a chat template), without converting the
+    weights: what srmzoo's decoding loop needs around llama.cpp."""
+    from transformers import AutoTokenizer
+
+    gguf, spec = Path(gguf), get_base_spec(name)
+    converted = cache_dir() / "bases" / spec.name
+    identity = _read_identity(converted) or {}
+    if identity.get("gguf_file") == gguf.name and identity.get("gguf_fingerprint") == _fingerprint(gguf):
+        tokenizer = AutoTokenizer.from_pretrained(converted)  # the same file's, read once already: no minute
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    _prepare_tokenizer(tokenizer, spec)
+    return tokenizer
 
 
 def describe(spec: BaseSpec) -> dict[str, Any]:

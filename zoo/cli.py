@@ -82,16 +82,55 @@ def cmd_train(args: argparse.Namespace) -> int:
         report = dry_run(recipe, max_steps=args.max_steps)
         print(json.dumps(report, indent=2))
         return 0
+    from .publish.export import gguf_for
     from .store import install_run
     from .train.stages import train
 
     run_dir = Path(args.run_dir or Path("runs") / recipe.name)
-    result = train(recipe, run_dir, resume=args.resume, max_steps=args.max_steps, progress=not args.quiet)
+    result = train(recipe, run_dir, resume=args.resume, max_steps=args.max_steps, progress=not args.quiet,
+                   entry_gguf=gguf_for)
     if _is_main_process():
         print(f"trained {recipe.name}: {result.steps} steps, loss {result.train_loss:.4f}, "
               f"{result.trained_tokens:,} tokens in {result.seconds / 60:.1f} min -> {result.adapter_dir}")
+        if recipe.data.dataset is not None:
+            _record_user_data(recipe, run_dir)
         if not args.no_install:
             print(f"installed in the local zoo store: {install_run(run_dir, recipe.name, result.adapter_dir)}")
+    return 0
+
+
+def _record_user_data(recipe: Any, run_dir: Path) -> None:
+    """An entry on the user's own data gets its data manifest in the run directory (the store, the card and
+    the Hub carry it from there): the sources' SHA-256, row counts and the train/test overlap."""
+    from .artifacts import DATA_MANIFEST_FILE
+    from .publish.manifests import build_manifest
+
+    manifest = build_manifest(recipe)
+    (run_dir / DATA_MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    overlap = ", ".join(f"{s}: {o['exact_duplicate_questions']} exact, {o['near_duplicates']} near duplicates"
+                        for s, o in manifest["overlap"].items())
+    print(f"data manifest: {run_dir / DATA_MANIFEST_FILE} (train vs {overlap})")
+    for split, o in manifest["overlap"].items():
+        if o["exact_duplicate_questions"]:
+            log.warning("%d %s question(s) also appear in the train data: the %s accuracy overstates what the "
+                        "entry does on new questions; remove them from one side", o["exact_duplicate_questions"],
+                        split, split)
+
+
+@command
+def cmd_distill(args: argparse.Namespace) -> int:
+    """Distill the recipe's teacher into verified traces (a ``datasets`` dataset and its manifest)."""
+    from .publish.export import gguf_for
+    from .recipe import find_recipe, load_recipe
+    from .train.distill import run_distill
+
+    recipe = load_recipe(find_recipe(args.recipe), args.overrides)
+    result = run_distill(recipe, args.out, resume=args.resume, progress=not args.quiet, entry_gguf=gguf_for)
+    a, t = result.manifest["acceptance"], result.manifest["throughput"]
+    print(f"distilled {recipe.name} from {recipe.distill.teacher} ({result.manifest['teacher']['backend']}): "
+          f"{result.manifest['dataset']['rows']} traces for {a['questions_with_a_trace']} of {a['questions']} "
+          f"questions, {100 * a['acceptance_rate']:.1f}% of {a['samples']} samples accepted, "
+          f"{t['tokens_per_s']} tokens/s -> {result.dataset_dir}")
     return 0
 
 
@@ -262,7 +301,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_verifiers(args: argparse.Namespace) -> int:
+    from .verifiers import get_verifier, verifier_names
+
+    rows = []
+    for name in verifier_names():
+        v = get_verifier(name)
+        options = ", ".join(f"{k}={d!r}" for k, d in v.options.items()) or "-"
+        rows.append([name, options, v.description])
+    print(_table(rows, ["verifier", "options (defaults)", "what it checks"]))
+    return 0
+
+
+@command
 def cmd_rewards(args: argparse.Namespace) -> int:
+    from . import user_data  # noqa: F401  (registers dataset_correct)
     from .domain import get_reward, reward_names
 
     rows = [[name, ((get_reward(name).__doc__ or "").strip().splitlines() or [""])[0]] for name in reward_names()]
@@ -371,6 +424,25 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-install", action="store_true", help="do not copy the adapter into the local zoo store")
 
 
+def _add_distill(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "distill",
+        help="sample a teacher's solutions to training questions and keep the verified ones (SFT data)",
+        description="Ask the recipe's distill.teacher (a registered base or a zoo entry; llama.cpp on its GGUF when "
+        "llama-cpp-python is installed, else torch) distill.samples times per training question, keep the "
+        "completions the domain's verifier accepts (deduplicated, the shortest first) and write them as a "
+        "`datasets` dataset with a manifest (teacher sha256, sampling settings, acceptance per family, tokens/s). "
+        "Kill-safe: --resume continues after the last finished question and yields the same dataset. "
+        "`srmzoo train` trains on the traces when the recipe sets distill.use.",
+    )
+    p.add_argument("recipe", help="recipe file (recipes/<domain>/<entry>.yaml) or entry name, e.g. math-135m")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="dotted overrides, e.g. distill.teacher=qwen2.5-coder-1.5b-instruct distill.samples=8")
+    p.add_argument("--out", help="the traces' directory (default: distill.out, else runs/distill/<entry>); "
+                   "`srmzoo train` reads distill.out")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted distillation in that directory")
+
+
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval",
@@ -382,7 +454,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store (e.g. math-135m)")
     p.add_argument("--split", action="append", metavar="SPLIT",
                    help="test, ood or train; natural (held-out question families, phrased as people ask); or "
-                   "external:NAME, a set nobody here generated (coding: external:humaneval, external:mbpp); "
+                   "external:NAME, a set nobody here generated (math: external:gsm-symbolic; healthcare: "
+                   "external:medcalc; coding: external:humaneval, external:mbpp); "
                    "repeatable; default: the recipe's eval.splits")
     p.add_argument("--n", type=int, help="items per split")
     p.add_argument("--few-shot", type=int, help="worked examples in the base's few-shot prompt")
@@ -459,6 +532,12 @@ def _add_list(sub: argparse._SubParsersAction) -> None:
 def _add_rewards(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("rewards", help="the reward functions a recipe's grpo.rewards can name",
                    description="Every registered reward function (the domains' verifiers as RL rewards), by name.")
+
+
+def _add_verifiers(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("verifiers", help="the verifiers a recipe on your own data can name (data.dataset.verifier)",
+                   description="Every registered verifier (the core's and the domains'), its options and what it "
+                   "checks; a recipe on the user's own data picks one by name (docs/bring-your-own.md).")
 
 
 def _add_solve(sub: argparse._SubParsersAction) -> None:
@@ -563,8 +642,8 @@ def _add_pull(sub: argparse._SubParsersAction) -> None:
 
 # One function per subcommand, in the order `srmzoo --help` lists them.
 _SUBCOMMAND_PARSERS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_bases, _add_chat, _add_train, _add_eval, _add_data, _add_demo, _add_list, _add_rewards, _add_solve,
-    _add_card, _add_export, _add_reproduce, _add_publish, _add_pull, _add_serve,
+    _add_bases, _add_chat, _add_train, _add_distill, _add_eval, _add_data, _add_demo, _add_list, _add_rewards,
+    _add_verifiers, _add_solve, _add_card, _add_export, _add_reproduce, _add_publish, _add_pull, _add_serve,
 )
 
 

@@ -496,6 +496,18 @@ class Domain(abc.ABC):
         """
         raise UnknownNameError(f"{self.name} benchmark", name, self.benchmarks)
 
+    def benchmark_unavailable(self, name: str) -> str | None:
+        """Why the external benchmark ``name`` cannot be loaded here without the network, or None when it can.
+
+        Data manifests and the contamination check load only the sets this says are available, so they never
+        wait on the Hub. The base class says every benchmark loads offline; domains with Hub-only sets say why
+        not (coding: MBPP without a local copy).
+
+        >>> get_domain("coding").benchmark_unavailable("humaneval") is None
+        True
+        """
+        return None
+
     def vote_key(self, answer: str, example: Example) -> str:
         """What two final answers must share to count as the same vote (self-consistency, best-of-N).
 
@@ -565,10 +577,24 @@ class Domain(abc.ABC):
                               hint="set data.tools (e.g. [calculator]) or remove data.traces")
 
     def check_families(self, families: Iterable[str] | None) -> tuple[str, ...]:
+        """The families asked for (all by default); an evaluation-only set named as a family is refused, so
+        no training data is ever drawn from one.
+
+        >>> get_domain("math").check_families(["gsm-symbolic"])
+        Traceback (most recent call last):
+        ...
+        srmzoo.errors.SrmzooError: 'gsm-symbolic' is an evaluation-only set of math, never training data
+          hint: evaluate on it with --split external:gsm-symbolic; training families: arithmetic, fractions, percentages, linear_equation, word_problem
+        """
         if families is None:
             return self.families
         chosen = tuple(families)
         for fam in chosen:
+            if fam in self.benchmarks or fam in self.natural_families:
+                split = f"{EXTERNAL_PREFIX}{fam}" if fam in self.benchmarks else NATURAL_SPLIT
+                raise SrmzooError(f"{fam!r} is an evaluation-only set of {self.name}, never training data",
+                                  hint=f"evaluate on it with --split {split}; training families: "
+                                  f"{', '.join(self.families)}")
             if fam not in self.families:
                 raise UnknownNameError(f"{self.name} family", fam, self.families)
         return chosen

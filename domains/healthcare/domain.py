@@ -19,6 +19,8 @@ from .benchmarks import check_choice, extract_choice
 from .calculator_tasks import CALCULATORS, calculator_example
 from .clinical_units import round_half_up
 from .grounded_traces import grounded_solution
+from .medcalc_vignettes import MEDCALC_SOURCE, medcalc_examples
+from .natural import NATURAL_FAMILIES, natural_examples
 from .tool_traces import tool_solution
 from .verify import check_number, parse_number
 
@@ -44,6 +46,7 @@ class HealthcareDomain(Domain):
         "without units, or the letter of the chosen option."
     )
     families = tuple(CALCULATORS)
+    natural_families = NATURAL_FAMILIES
     tool_traces = (
         "domains.healthcare.tool_traces: each unit conversion and formula is one calculator call over the "
         "note's values, rounded in the call (`<<round(127 * 0.4536, 1)>> = 57.6`); score totals are calls; "
@@ -57,6 +60,7 @@ class HealthcareDomain(Domain):
     }
     license = "Apache-2.0"
     data_version = "1"
+    benchmarks = {"medcalc": MEDCALC_SOURCE}
     split_policy = (
         "Each note's calculator inputs (values with units, findings) are hashed (BLAKE2b) into 20 buckets, "
         "train taking 0-15, test 16-17 and ood 18-19 and redrawing inputs from another split's buckets, so no "
@@ -79,6 +83,26 @@ class HealthcareDomain(Domain):
         k = len(chosen)
         return [calculator_example(chosen[i % k], split, seed, i // k) for i in range(n)]
 
+    def natural_examples(self, n: int, *, seed: int = 0) -> list[Example]:
+        """``n`` items of the held-out ``natural`` split (:mod:`.natural`): ten bedside calculations none of the
+        training calculators is, told as vignettes in mixed units with the score or equation only named.
+
+        >>> HealthcareDomain().natural_examples(2)[1].id
+        'healthcare/natural/infusion_rate/00000'
+        """
+        return natural_examples(n, seed=seed)
+
+    def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
+        """The first ``n`` items of the fixed ``medcalc`` set (:mod:`.medcalc_vignettes`: vignettes whose gold
+        is medcalc-bench's); ``seed`` is unused (one fixed draw, so its sha256 identifies it).
+
+        >>> [e.family for e in HealthcareDomain().benchmark_examples("medcalc", 2)]
+        ['medcalc-bmi', 'medcalc-mean_arterial_pressure']
+        """
+        if name == "medcalc":
+            return medcalc_examples(n)
+        return super().benchmark_examples(name, n, seed=seed)
+
     def vote_key(self, answer: str, example: Example) -> str:
         r"""Numbers vote at the precision the question asks for (``19.27`` and ``19.3 kg/m^2`` are one
         vote for a BMI to 1 decimal); option letters as letters.
@@ -89,10 +113,11 @@ class HealthcareDomain(Domain):
         ('19.3', '19.3', '27or28')
         """
         calculator = CALCULATORS.get(example.family)
+        decimals = calculator.decimals if calculator is not None else example.meta.get("decimals")
         value = parse_number(answer)
-        if calculator is not None and value is not None:
-            return f"{round_half_up(value, calculator.decimals):.{calculator.decimals}f}"
-        letter = extract_choice(answer, "ABCDE") if calculator is None else None
+        if decimals is not None and value is not None:  # a training calculator, or a natural item's precision
+            return f"{round_half_up(value, decimals):.{decimals}f}"
+        letter = extract_choice(answer, "ABCDE") if decimals is None else None
         return letter or "".join(answer.split())
 
     def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:

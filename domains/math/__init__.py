@@ -32,9 +32,12 @@ from srmzoo.domain import register_domain, register_reward
 from srmzoo.domains.math.benchmarks import BENCHMARKS, load_benchmark
 from srmzoo.domains.math.domain import SYSTEM_PROMPT, MathDomain
 from srmzoo.domains.math.rewards import math_correct, math_format
+from srmzoo.domains.math.verify import MATH_VERIFY
+from srmzoo.verifiers import register_verifier
 
 __all__ = ["BENCHMARKS", "SYSTEM_PROMPT", "MathDomain", "load_benchmark", "math_correct", "math_format"]
 
 register_domain(MathDomain)
 register_reward("math_correct")(math_correct)
 register_reward("math_format")(math_format)
+register_verifier(MATH_VERIFY)  # for recipes on the user's own data (data.dataset.verifier)

@@ -7,6 +7,8 @@ from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 
+from .gsm_symbolic import GSM_SYMBOLIC_SOURCE, gsm_symbolic_examples
+from .natural import NATURAL_FAMILIES, natural_examples
 from .splits import FAMILIES, generate_examples
 from .tool_traces import DIRECT_FAMILIES, direct_solution
 from .verify import check_answer
@@ -38,6 +40,7 @@ class MathDomain(Domain):
     system_prompt = SYSTEM_PROMPT
     answer_cue = "\nThe answer is \\boxed{"
     families = tuple(FAMILIES)
+    natural_families = NATURAL_FAMILIES
     trace_styles = {
         "direct": "domains.math.tool_traces: arithmetic and fraction items are one calculator call on the "
         "question's expression (fractions bracketed), program-aided style; the other families keep the "
@@ -45,6 +48,7 @@ class MathDomain(Domain):
     }
     license = "Apache-2.0"
     data_version = "1"
+    benchmarks = {"gsm-symbolic": GSM_SYMBOLIC_SOURCE}
     split_policy = (
         "Each problem's mathematical content (structure and numbers, not wording) is hashed (SHA-256) so one "
         "key in five belongs to test and the rest to train, each split redrawing until a key lands on its own "
@@ -65,6 +69,26 @@ class MathDomain(Domain):
         """
         chosen = self.checked_request(split, n, seed, families)
         return generate_examples(split, n, seed=seed, families=chosen)
+
+    def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
+        """The first ``n`` items of the fixed GSM-Symbolic set (:mod:`.gsm_symbolic`, evaluation only);
+        ``seed`` is unused (the set is one fixed draw, so its sha256 identifies it).
+
+        >>> [e.id for e in MathDomain().benchmark_examples("gsm-symbolic", 2)]
+        ['gsm-symbolic/test/00000', 'gsm-symbolic/test/00001']
+        """
+        if name == "gsm-symbolic":
+            return gsm_symbolic_examples(n)
+        return super().benchmark_examples(name, n, seed=seed)
+
+    def natural_examples(self, n: int, *, seed: int = 0) -> list[Example]:
+        """``n`` items of the held-out ``natural`` split (:mod:`.natural`): question families no training data
+        uses, phrased as people ask them; evaluation only.
+
+        >>> [e.family for e in MathDomain().natural_examples(2)]
+        ['recipe_scaling', 'combined_work']
+        """
+        return natural_examples(n, seed=seed)
 
     def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
         r"""The default tool trace, or with ``style="direct"`` one call on the expression for arithmetic

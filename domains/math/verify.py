@@ -31,8 +31,9 @@ from typing import Any
 
 from srmzoo.domain import Check, Verdict, last_boxed, sole_boxed
 from srmzoo.errors import SrmzooError
+from srmzoo.verifiers import Verifier
 
-__all__ = ["MAX_ANSWER_CHARS", "check_answer", "ends_with_one_boxed_answer", "plain_number"]
+__all__ = ["MATH_VERIFY", "MAX_ANSWER_CHARS", "check_answer", "ends_with_one_boxed_answer", "plain_number"]
 
 MAX_ANSWER_CHARS = 200
 
@@ -175,3 +176,19 @@ def ends_with_one_boxed_answer(completion: str) -> bool:
         return bool(plain_number(content) is not None or _parse(content))
     except Exception:
         return False
+
+
+def _gold_parses(answer: str) -> str | None:
+    try:
+        return None if _parse(answer) else "could not be parsed by math-verify"
+    except Exception as err:  # noqa: BLE001 — sympy's many errors: the data's answer is what is wrong
+        return f"could not be parsed by math-verify ({type(err).__name__})"
+
+
+MATH_VERIFY = Verifier(
+    name="math-verify",
+    description="the last \\boxed{} answer against the gold with math-verify (expressions, fractions, intervals "
+    "equal in value)",
+    judge=lambda completion, example: check_answer(completion, example.answer, example.meta),
+    check_gold=_gold_parses,
+)

@@ -35,9 +35,12 @@ from srmzoo.domain import register_domain, register_reward
 from srmzoo.domains.science.benchmarks import GPQA_CONFIGS, load_gpqa
 from srmzoo.domains.science.domain import SYSTEM_PROMPT, ScienceDomain
 from srmzoo.domains.science.rewards import science_correct, science_format
+from srmzoo.domains.science.verify import SMILES_VERIFIER
+from srmzoo.verifiers import register_verifier
 
 __all__ = ["GPQA_CONFIGS", "SYSTEM_PROMPT", "ScienceDomain", "load_gpqa", "science_correct", "science_format"]
 
 register_domain(ScienceDomain)
 register_reward("science_correct")(science_correct)
 register_reward("science_format")(science_format)
+register_verifier(SMILES_VERIFIER)  # for recipes on the user's own data (data.dataset.verifier)

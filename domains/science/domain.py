@@ -10,6 +10,7 @@ from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from . import biology, chemistry
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
+from .natural import NATURAL_BIOLOGY, NATURAL_CHEMISTRY, NATURAL_FAMILIES, natural_examples
 from .verify import ANSWER_KINDS, answer_parses, judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
@@ -42,7 +43,12 @@ class ScienceDomain(Domain):
     )
     system_prompt = SYSTEM_PROMPT
     families = CHEMISTRY_FAMILIES + BIOLOGY_FAMILIES
-    family_groups = {"chemistry": CHEMISTRY_FAMILIES, "biology": BIOLOGY_FAMILIES}
+    # natural-split families join their groups, so a natural evaluation reports chemistry and biology too
+    family_groups = {
+        "chemistry": CHEMISTRY_FAMILIES + NATURAL_CHEMISTRY,
+        "biology": BIOLOGY_FAMILIES + NATURAL_BIOLOGY,
+    }
+    natural_families = NATURAL_FAMILIES
     license = "Apache-2.0"
     data_version = "2"  # 2: biology traces spell the sequence base by base
     split_policy = (
@@ -79,6 +85,15 @@ class ScienceDomain(Domain):
             generate = generate_chemistry if family in CHEMISTRY_FAMILIES else generate_biology
             out.append(generate(family, split, seed, index))
         return out
+
+    def natural_examples(self, n: int, *, seed: int = 0) -> list[Example]:
+        """``n`` items of the held-out ``natural`` split (:mod:`.natural`): lab arithmetic with named compounds,
+        pH, yields, primer Tm, mutation effects, reading frames and Hardy-Weinberg, phrased as people ask.
+
+        >>> ScienceDomain().natural_examples(2)[1].id
+        'science/natural/solution_preparation/00000'
+        """
+        return natural_examples(n, seed=seed)
 
     tool_traces = (
         "domains.science.chemistry.lookup_solution: with the rdkit tool, formula, mass, H-bond, ring and "

@@ -31,9 +31,12 @@ from rdkit import Chem, RDLogger
 
 from srmzoo.domain import Check, Example, Verdict, completion_text, last_boxed
 from srmzoo.errors import SrmzooError
+from srmzoo.verifiers import Verifier
 
 __all__ = [
     "ANSWER_KINDS",
+    "SMILES_VERIFIER",
+    "judge_smiles",
     "answer_parses",
     "canonical_smiles",
     "judge",
@@ -327,3 +330,24 @@ def judge(completion: Any, example: Example) -> Check:
         return Check(Verdict.UNVERIFIABLE, predicted, "no \\boxed{} answer, or an empty one")
     ok, detail = _JUDGES[kind](predicted, example)
     return Check(Verdict.CORRECT if ok else Verdict.WRONG, predicted, detail)
+
+
+def judge_smiles(completion: Any, example: Example) -> Check:
+    r"""The last ``\boxed{}`` molecule against the gold one, both as RDKit canonical SMILES (any valid
+    spelling of the same molecule is correct): ``data.dataset.verifier: smiles``.
+
+    >>> ex = Example("q", "", "", "c1ccccc1O", "")
+    >>> judge_smiles(r"phenol: \boxed{Oc1ccccc1}", ex).verdict.value, judge_smiles(r"\boxed{C1CC}", ex).verdict.value
+    ('correct', 'wrong')
+    """
+    return judge(completion, Example(example.id, example.family, example.question, example.answer,
+                                     example.solution, {**example.meta, "kind": "smiles"}))
+
+
+SMILES_VERIFIER = Verifier(
+    name="smiles",
+    description="the last \\boxed{} SMILES and the gold as RDKit canonical SMILES: the same molecule in any spelling",
+    judge=judge_smiles,
+    check_gold=lambda answer: None if canonical_smiles(answer) is not None else "is not a valid SMILES (RDKit)",
+    vote_key=lambda answer: canonical_smiles(answer) or "".join(answer.split()),
+)

@@ -9,19 +9,25 @@ bytes (``bench/llama_cpp_speed.py``: 4.3x and 5.4x transformers' tokens/s here).
 The decoding loop is srmzoo's, token by token, so tool calls work exactly as in torch generation: the
 vocabulary is the same, :class:`srmzoo.tools.ToolCaller` answers a call when it closes, and the result's
 tokens are fed to llama.cpp (which keeps the evaluated prefix) before sampling goes on.
+
+:class:`LlamaCppSampler` draws several samples of one prompt together (distillation's k samples per
+question): the prompt is evaluated once, and each step decodes one token of every live sequence in one
+llama.cpp batch, so the weights are read once per step for all of them (``bench/distill_throughput.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SrmzooError
 from ..tools import ToolCaller
 
-__all__ = ["LlamaCppGenerator", "import_llama_cpp"]
+__all__ = ["LlamaCppGenerator", "LlamaCppSampler", "Sampled", "import_llama_cpp"]
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +102,182 @@ class LlamaCppGenerator:
                                                   skip_special_tokens=True))
             results.append(outs)
         return results
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """One sampled completion: its text, how many tokens it took (tool results included, the end token not)
+    and whether it ended on its own (an end-of-turn token or a stop string) rather than at the budget."""
+
+    text: str
+    new_tokens: int
+    finished: bool
+
+
+class LlamaCppSampler:
+    """Samples of one prompt decoded together: the k sequences share one llama.cpp batch per step.
+
+    The prompt is evaluated once into KV cells that every sequence shares (a token may belong to several
+    sequences); then each step puts the next token of every live sequence into one batch and one
+    ``llama_decode``, so at batch sizes a CPU is memory-bound at, k tokens cost little more than one.
+    Each sample draws from its own sampler (temperature, then top-p, then a draw seeded by its own seed),
+    and each call starts from an empty cache: what a sample is depends on its seed, the prompt and the
+    grouping (``parallel``) alone, never on what was decoded before. Tool calls are answered as in
+    :class:`LlamaCppGenerator`: the result's tokens are fed to that sequence, one per step, in place of a
+    sampled token (they count towards the budget).
+
+    Args:
+        gguf: the model file.
+        tokenizer: a tokenizer with the GGUF's vocabulary (to tokenize prompts, read calls, decode).
+        parallel: sequences decoded together; more samples than this go in groups of ``parallel``.
+        n_ctx: KV cells shared by all sequences: the prompt once, plus each live sequence's new tokens.
+        threads: CPU threads (default: torch's thread count).
+        n_batch: prompt tokens evaluated per ``llama_decode``.
+    """
+
+    def __init__(self, gguf: Path, tokenizer: Any, *, parallel: int, n_ctx: int, threads: int | None = None,
+                 n_batch: int = 512):
+        if parallel < 1:
+            raise ValueError(f"parallel must be at least 1, got {parallel}")
+        lc = import_llama_cpp()
+        if threads is None:
+            import torch
+
+            threads = torch.get_num_threads()
+        self.gguf, self.tokenizer, self.parallel, self.n_ctx = Path(gguf), tokenizer, parallel, n_ctx
+        self._lc = lc
+        # llama-cpp-python loads the model (and quiets llama.cpp's log); its own one-sequence context stays unused
+        self.llm = lc.Llama(model_path=str(gguf), n_ctx=16, n_batch=16, n_threads=threads,
+                            n_threads_batch=threads, verbose=False)
+        params = lc.llama_context_default_params()
+        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
+        params.n_seq_max, params.kv_unified = parallel, True  # one cache: the prompt's cells serve every sequence
+        params.n_threads = params.n_threads_batch = threads
+        params.no_perf = True
+        self.ctx = lc.llama_init_from_model(self.llm.model, params)
+        if not self.ctx:
+            raise SrmzooError(f"llama.cpp could not make a context of {n_ctx} cells for {parallel} sequences",
+                              hint="lower the parallel sequences or the token budget")
+        self.n_batch = n_batch
+        self.batch = lc.llama_batch_init(max(n_batch, parallel), 0, parallel)
+        self.vocab = lc.llama_model_get_vocab(self.llm.model)
+        self.eos = {t for t in (tokenizer.eos_token_id,) if t is not None}
+
+    def __repr__(self) -> str:
+        return f"LlamaCppSampler({self.gguf.name!r}, parallel={self.parallel})"
+
+    def close(self) -> None:
+        """Free llama.cpp's context, batch and model (also done when the object is collected)."""
+        if getattr(self, "ctx", None):
+            self._lc.llama_batch_free(self.batch)
+            self._lc.llama_free(self.ctx)
+            self.ctx = None
+            self.llm.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit llama_cpp may already be gone
+            self.close()
+
+    def _decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
+        """One ``llama_decode`` of ``(token, position, sequences, wants logits)`` items."""
+        b = self.batch
+        b.n_tokens = len(items)
+        for i, (token, pos, seqs, logits) in enumerate(items):
+            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, pos, len(seqs), logits
+            for j, seq in enumerate(seqs):
+                b.seq_id[i][j] = seq
+        code = self._lc.llama_decode(self.ctx, b)
+        if code != 0:
+            raise SrmzooError(f"llama.cpp failed to decode a batch of {len(items)} tokens (code {code})",
+                              hint="the KV cache may be full: lower the parallel sequences or the token budget")
+
+    def _sampler(self, seed: int, temperature: float, top_p: float) -> Any:
+        lc = self._lc
+        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if temperature <= 0:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
+            return chain
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(temperature))
+        if top_p < 1.0:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(top_p, 1))
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed & 0x7FFFFFFF))
+        return chain
+
+    def _ends(self, token: int) -> bool:
+        return token in self.eos or bool(self._lc.llama_vocab_is_eog(self.vocab, token))
+
+    def sample(self, prompt: str, seeds: Sequence[int], *, max_new_tokens: int, temperature: float = 0.7,
+               top_p: float = 1.0, tools: Sequence[str] = (), stop_strings: Sequence[str] = ()) -> list[Sampled]:
+        """One completion per seed of the rendered ``prompt``, ``parallel`` sequences at a time.
+
+        ``temperature`` 0 decodes greedily (every seed then gives the same completion).
+        """
+        lc = self._lc
+        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        if not prompt_ids:
+            raise SrmzooError("an empty prompt cannot be sampled from", hint="render the question first")
+        need = len(prompt_ids) + min(self.parallel, len(seeds)) * max_new_tokens
+        if need > self.n_ctx:
+            raise SrmzooError(f"a prompt of {len(prompt_ids)} tokens and {min(self.parallel, len(seeds))} x "
+                              f"{max_new_tokens} new tokens need {need} KV cells, the context has {self.n_ctx}",
+                              hint="make the sampler with a larger n_ctx, or lower parallel or max_new_tokens")
+        caller = ToolCaller(self.tokenizer, tools) if tools else None
+        longest_stop = max((len(s) for s in stop_strings), default=0)
+        memory = lc.llama_get_memory(self.ctx)
+        lc.llama_memory_clear(memory, True)
+        group = min(self.parallel, len(seeds))
+        n_prompt = len(prompt_ids)
+        for start in range(0, n_prompt - 1, self.n_batch):  # all but the last token, once, for every sequence
+            chunk = prompt_ids[start : min(start + self.n_batch, n_prompt - 1)]
+            self._decode([(t, start + i, range(group), False) for i, t in enumerate(chunk)])
+        results: list[Sampled] = []
+        for first in range(0, len(seeds), group):
+            wave = list(seeds[first : first + group])
+            for seq in range(group):  # what the previous group generated goes; the shared prompt stays
+                lc.llama_memory_seq_rm(memory, seq, n_prompt - 1, -1)
+            self._decode([(prompt_ids[-1], n_prompt - 1, range(len(wave)), True)])
+            samplers = [self._sampler(seed, temperature, top_p) for seed in wave]
+            try:
+                results += self._decode_group(samplers, n_prompt, max_new_tokens, caller, stop_strings, longest_stop)
+            finally:
+                for sampler in samplers:
+                    lc.llama_sampler_free(sampler)
+        return results
+
+    def _decode_group(self, samplers: list[Any], n_prompt: int, max_new_tokens: int, caller: ToolCaller | None,
+                      stop_strings: Sequence[str], longest_stop: int) -> list[Sampled]:
+        lc = self._lc
+        k = len(samplers)
+        new: list[list[int]] = [[] for _ in range(k)]
+        finished = [False] * k
+        forced: dict[int, list[int]] = {}
+        alive = list(range(k))
+        rows = {seq: 0 for seq in alive}  # each live sequence's row of logits in the last batch
+        while alive:
+            step = []
+            for seq in list(alive):
+                if forced.get(seq):
+                    token = forced[seq].pop(0)
+                else:
+                    token = lc.llama_sampler_sample(samplers[seq], self.ctx, rows[seq])
+                if self._ends(token):
+                    finished[seq] = True
+                    alive.remove(seq)
+                    continue
+                new[seq].append(token)
+                if longest_stop and not forced.get(seq):
+                    tail = self.tokenizer.decode(new[seq][-longest_stop - 8 :], skip_special_tokens=True)
+                    if any(stop in tail for stop in stop_strings):
+                        finished[seq] = True
+                if caller is not None and not finished[seq] and not forced.get(seq):
+                    forced[seq] = caller.after(new[seq])
+                if finished[seq] or len(new[seq]) >= max_new_tokens:
+                    alive.remove(seq)
+                    continue
+                step.append((token, n_prompt + len(new[seq]) - 1, (seq,), True))
+            if not step:
+                break
+            self._decode(step)
+            rows = {item[2][0]: i for i, item in enumerate(step)}
+        return [Sampled(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), done)
+                for ids, done in zip(new, finished, strict=True)]

@@ -43,12 +43,13 @@ from ..artifacts import (
     sha256_file,
 )
 from ..bases import load_base, resolve_base
-from ..domain import Domain, Example, get_domain, split_slug
+from ..domain import Domain, Example, split_slug
 from ..errors import SrmzooError, UnknownNameError
 from ..hardware import describe_hardware, release_memory
 from ..prompting import PromptFormat
 from ..recipe import EvalConfig
 from ..store import find_adapter
+from ..user_data import adapter_domain
 from .budget import check_budgets, write_budget_plot
 from .harness import check_count, evaluate, few_shot_examples
 from .results import (
@@ -312,7 +313,7 @@ def _plan(target: str | Path, options: EvalOptions) -> _Plan:
     """Resolve the adapter and everything compared with it, check every number, and draw the items."""
     adapter_dir = find_adapter(target)
     meta = read_adapter_meta(adapter_dir)
-    domain = get_domain(meta["domain"])
+    domain = adapter_domain(meta)
     budgets = _check_options(options, domain)
     # an unavailable base fails now, not after an hour of generation
     compared_bases = [(name, resolve_base(name).spec.name) for name in options.rows.compare]

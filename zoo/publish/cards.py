@@ -20,18 +20,26 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import ADAPTER_META_FILE, ADAPTER_WEIGHTS_FILE, read_adapter_meta, sha256_file
-from ..domain import get_domain, split_slug
+from ..artifacts import (
+    ADAPTER_META_FILE,
+    ADAPTER_WEIGHTS_FILE,
+    DATA_MANIFEST_FILE,
+    read_adapter_meta,
+    sha256_file,
+)
+from ..domain import Domain, get_domain, split_slug
 from ..errors import SrmzooError
 from ..prompting import PromptFormat
+from ..recipe import DATASET_DOMAIN
 from ..registry import card_dir
+from ..user_data import adapter_domain
 
 __all__ = ["CARD_ARTIFACTS", "load_results", "render_card", "write_card"]
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "TEMPLATE.md.j2"
-CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "reward_curve.png", "recipe.yaml")
+CARD_ARTIFACTS = ("train_summary.json", "loss_curve.png", "reward_curve.png", "recipe.yaml", DATA_MANIFEST_FILE)
 BENCHMARK_DATASETS = {"humaneval": "openai/openai_humaneval", "mbpp": "google-research-datasets/mbpp"}
 CURVES = {"loss_curve.png": "training loss", "reward_curve.png": "GRPO reward"}
 SPLIT_TITLES = {
@@ -41,6 +49,26 @@ SPLIT_TITLES = {
     "humaneval": "HumanEval, an external benchmark (never trained on)",
     "mbpp": "MBPP test split, an external benchmark (never trained on)",
 }
+
+
+def split_title(split: str, domain_name: str | None = None) -> str:
+    """What a split is, for a card's heading: the generated splits, ``natural`` and ``external:NAME``.
+
+    >>> split_title("natural")
+    'held-out question families, phrased the way people ask (never trained on)'
+    >>> split_title("external:humaneval")
+    'HumanEval, an external benchmark (never trained on)'
+    """
+    name = split.removeprefix("external:")
+    if name in SPLIT_TITLES:
+        return SPLIT_TITLES[name]
+    if split == "natural":
+        return "held-out question families, phrased the way people ask (never trained on)"
+    if domain_name and split.startswith("external:"):
+        described = get_domain(domain_name).benchmarks.get(name)
+        if described:
+            return f"{described}; an external set (never trained on)"
+    return split
 
 
 def _template_path() -> Path:
@@ -135,7 +163,7 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
         )
     env = results.get("environment", {})
     wall = env.get("wall_seconds")
-    title = SPLIT_TITLES.get(settings["split"], settings["split"])
+    title = split_title(settings["split"], results.get("domain"))
     if settings.get("samples", 1) > 1:
         title += f"; {settings['samples']} samples per item at temperature {settings['temperature']}"
     if settings.get("budgets"):
@@ -288,7 +316,8 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
     from ..bases import get_base_spec
 
     spec = get_base_spec(meta["base"]["name"])
-    domain = get_domain(meta["domain"])
+    domain = adapter_domain(meta)
+    user_data = _user_data_name(meta)
     results = []
     for split, res in evals.items():
         if res["settings"].get("samples", 1) > 1 or res["settings"].get("budgets"):
@@ -301,8 +330,9 @@ def _card_data(meta: dict[str, Any], recipe: dict[str, Any], evals: dict[str, di
                 EvalResult(
                     task_type="text-generation",
                     task_name=f"{domain.name} reasoning",
-                    dataset_type=BENCHMARK_DATASETS.get(split, split) if external else f"srmzoo/{domain.name}-generated",
-                    dataset_name=split if external else
+                    dataset_type=BENCHMARK_DATASETS.get(split.removeprefix("external:"), split) if external else user_data
+                    or f"srmzoo/{domain.name}-generated",
+                    dataset_name=split if external else f"{user_data} (the user's data)" if user_data else
                     f"srmzoo {domain.name} generated problems v{res.get('domain_data_version', '1')}",
                     dataset_split="test" if external else split,
                     dataset_args={"n": res["settings"]["n"]},
@@ -359,15 +389,48 @@ def _base_note(meta: dict[str, Any]) -> str:
     return f"\nBase identity: `{base.get('origin', base['hub_id'])}`, sha256 `{str(base.get('sha256'))[:16]}…`."
 
 
-def _data_section(entry: str, domain_name: str) -> str:
+def _user_data_name(meta: dict[str, Any]) -> str | None:
+    """The Hub id or file name of an entry's own training data (``data.dataset``), None for a generated domain.
+
+    >>> _user_data_name({"dataset": {"config": {"train": {"path": "data/questions.jsonl"}}}}), _user_data_name({})
+    ('questions.jsonl', None)
+    """
+    train = ((meta.get("dataset") or {}).get("config") or {}).get("train") or {}
+    if not train:
+        return None
+    return train.get("hub") or Path(str(train.get("path") or "data")).name
+
+
+def _user_data_lines(manifest: dict[str, Any]) -> list[str]:
+    """Where an entry's own data came from: each source with its SHA-256 and rows, and the verifier."""
+    data = manifest["dataset"]
+    lines = [f"The user's own data (license {manifest.get('license', '?')}), answers checked by the "
+             f"`{data.get('verifier')}` verifier ({data.get('verifier_description', '')}); manifest "
+             f"`{DATA_MANIFEST_FILE}`, written by `srmzoo train` and compared by `srmzoo data check`.", ""]
+    for split, src in (data.get("sources") or {}).items():
+        if src.get("held_out_from"):
+            lines.append(f"- {split}: {src.get('rows')} rows held out of {src['held_out_from']} "
+                         f"(holdout {src.get('holdout')}, by the SHA-256 of each question)")
+            continue
+        where = f"`{src['path']}`" if src.get("path") else f"Hub `{src.get('hub')}` (split {src.get('split')}, " \
+            f"revision {src.get('revision') or 'main'})"
+        digest = f"file sha256 `{str(src['file_sha256'])[:16]}…`" if src.get("file_sha256") else \
+            f"rows sha256 `{str(src.get('rows_sha256'))[:16]}…`"
+        lines.append(f"- {split}: {where}, {src.get('rows')} rows, {digest}")
+    return [*lines, "", "| split | n | seed | per family | sha256 of the JSONL |", "|---|---|---|---|---|"]
+
+
+def _data_section(entry: str, domain_name: str, adapter_dir: Path | None = None) -> str:
     import srmzoo.data_manifests
 
     path = Path(srmzoo.data_manifests.__file__).parent / f"{entry}.json"
+    if not path.is_file() and adapter_dir is not None:  # an entry on the user's data: srmzoo train wrote it
+        path = _run_file(adapter_dir, DATA_MANIFEST_FILE) or path
     if not path.is_file():
         return f"No data manifest yet: `srmzoo data manifest {entry}` writes one."
     manifest = json.loads(path.read_text())
     generator = manifest.get("generator", {})
-    lines = [
+    lines = _user_data_lines(manifest) if manifest.get("dataset") else [
         f"Generated by `{generator.get('domain_class', domain_name)}` (data version "
         f"{generator.get('data_version', '?')}, license {manifest.get('license', '?')}); manifest "
         f"`data_manifests/{entry}.json`, rebuilt and compared by `srmzoo data check`.",
@@ -393,19 +456,25 @@ def _data_section(entry: str, domain_name: str) -> str:
     return "\n".join(lines)
 
 
-def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[str, Any]]) -> list[str]:
+def _limitations(domain: Domain, meta: dict[str, Any], evals: dict[str, dict[str, Any]]) -> list[str]:
     items = [
-        f"A {meta['base'].get('params', 0) / 1e6:.0f}M-parameter model trained on generated {domain_name} "
+        f"A {meta['base'].get('params', 0) / 1e6:.0f}M-parameter model trained on generated {domain.name} "
         "problems: it is good at these problem families and their phrasings, and weak outside them.",
         "Accuracy is measured on generated items from the same generators (the `test` split) and on harder "
         "or differently phrased ones (`ood`); it says little about real-world problems of the domain.",
         "Greedy decoding; answers outside the trained answer format are counted as no answer.",
     ]
+    if domain.name == DATASET_DOMAIN:
+        items[:2] = [
+            f"A {meta['base'].get('params', 0) / 1e6:.0f}M-parameter model trained on the user's own questions "
+            f"({_user_data_name(meta)}): it is good at questions like them, and weak outside them.",
+            "Accuracy is measured on held-out rows of the user's data (the `test` split), never trained on; it "
+            "says as much about other questions as those rows resemble them.",
+        ]
     if "ood" in evals:
         for r in evals["ood"]["reports"]:
             if r["prompting"] == "adapter":
                 items.append(f"Out of distribution it scores {_pct(r['accuracy'])}: check answers with the verifier.")
-    domain = get_domain(domain_name)
     for split in [s for s in evals if domain.is_external(s)]:  # what the adapter does beyond its data
         reports = {r["prompting"]: r for r in evals[split].get("reports", [])}
         paired = [p for p in evals[split].get("paired", []) if p["model"] == meta["base"].get("name")]
@@ -419,7 +488,7 @@ def _limitations(domain_name: str, meta: dict[str, Any], evals: dict[str, dict[s
             )
     if domain.disclaimer:
         items.append(
-            f"{get_domain(domain_name).disclaimer} Clinical calculators here are simplified textbook formulas on synthetic "
+            f"{domain.disclaimer} Clinical calculators here are simplified textbook formulas on synthetic "
             "patient notes; they have not been validated for any clinical use."
         )
     return items
@@ -467,7 +536,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         raise SrmzooError(f"adapter {adapter_dir} is incomplete: {ADAPTER_WEIGHTS_FILE} is missing",
                           hint="re-download or retrain the adapter")
     entry = meta.get("entry") or adapter_dir.name
-    domain = get_domain(meta["domain"])
+    domain = adapter_domain(meta)
     recipe_file = _run_file(adapter_dir, "recipe.yaml")
     recipe = (read_yaml(recipe_file) if recipe_file else None) or {}  # size-checked before it is read
     if not isinstance(recipe, dict):
@@ -496,6 +565,10 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
             base_hub_id=spec.hub_id,
             domain=domain.name,
             domain_description=domain.description,
+            trained_on=(f"the user's own questions and answers, **{_user_data_name(meta)}**, whose answers are checked "
+                        f"exactly\n({domain.description})" if domain.name == DATASET_DOMAIN else
+                        f"step-by-step solutions to generated **{domain.name}** problems whose answers are checked "
+                        f"exactly\n({domain.description})"),
             repo=repo,
             example_question=example.question,
             example_answer=example.answer,
@@ -508,8 +581,8 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
             curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
             recipe_path=_recipe_path(entry),
             recipe_yaml=recipe_yaml if recipe_yaml.endswith("\n") or not recipe_yaml else recipe_yaml + "\n",
-            data_section=_data_section(entry, domain.name),
-            limitations=_limitations(domain.name, meta, evals),
+            data_section=_data_section(entry, domain.name, adapter_dir),
+            limitations=_limitations(domain, meta, evals),
             srmzoo_version=__version__,
         )
     except SrmzooError:

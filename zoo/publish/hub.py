@@ -50,7 +50,13 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..artifacts import ADAPTER_CONFIG_FILE, ADAPTER_META_FILE, ADAPTER_WEIGHTS_FILE, RUN_FILES
+from ..artifacts import (
+    ADAPTER_CONFIG_FILE,
+    ADAPTER_META_FILE,
+    ADAPTER_WEIGHTS_FILE,
+    DATA_MANIFEST_FILE,
+    RUN_FILES,
+)
 from ..errors import SrmzooError
 from ..prompting import PROMPT_FILE
 from ..store import find_adapter
@@ -71,7 +77,6 @@ log = logging.getLogger(__name__)
 
 FILES_MANIFEST = "srmzoo_files.json"  # {path: {"sha256": ..., "size": ...}} for every other published file
 PUBLISHED_FILE = "published.json"  # written into the adapter directory: where it was published last
-DATA_MANIFEST_FILE = "data_manifest.json"  # the entry's data_manifests/<entry>.json, under this name
 CARD_FILE = "README.md"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 # What loading an adapter reads: publish refuses to leave one out of srmzoo_files.json, pull refuses a list

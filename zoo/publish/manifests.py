@@ -15,6 +15,19 @@ records the generator (domain class, ``data_version``, srmzoo version), the lice
 statement of how its splits are disjoint, and the measured train-vs-eval overlap of the questions
 (:func:`srmzoo.contamination.overlap_report`).
 
+``evaluation_sets`` records every evaluation-only set of the domain as ``srmzoo eval --split S`` scores it
+(``eval.n`` items, seed 0): the ``natural`` split where the domain has one and each ``external:NAME``
+benchmark that loads offline, with its size, per-family counts, the sha256 of its question/answer rows,
+its licence and source, and its overlap with everything the entry trains on (SFT examples, RFT and GRPO
+problems): n-gram and TF-IDF figures, normalised exact duplicates and verbatim containment
+(:func:`srmzoo.contamination.evaluation_sets_block`). Sets that need the network are listed under
+``not_checked``; :func:`check_manifest` reloads the rest and compares their sizes and digests.
+
+For an entry on the user's own data (``domain: dataset``, :mod:`srmzoo.user_data`) the manifest also
+records, under ``dataset``, each source (file or Hub dataset, revision, split, column mapping), the file's
+SHA-256, the rows read and kept, and the verifier; ``srmzoo train`` writes it into the run directory as
+``data_manifest.json``, and :func:`check_manifest` re-reads the files and compares.
+
 Only ``created`` varies between two builds of the same data; :func:`check_manifest` ignores it.
 
 Building takes seconds for every shipped domain (the science domain reads RDKit's molecule files once,
@@ -23,7 +36,6 @@ a few seconds).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -32,10 +44,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..contamination import overlap_report
-from ..domain import Domain, Example, get_domain
+from ..contamination import evaluation_sets, evaluation_sets_block, overlap_report, qa_digest
+from ..domain import Domain, Example
 from ..errors import SrmzooError
 from ..recipe import Recipe, find_recipe, load_recipe, recipe_root
+from ..user_data import DatasetDomain, adapter_domain, examples_sha256, recipe_domain
 
 __all__ = [
     "SCHEMA",
@@ -74,14 +87,11 @@ def split_digest(examples: Sequence[Example]) -> str:
 
     >>> split_digest([])
     'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    >>> from srmzoo.domain import get_domain
     >>> len(split_digest(get_domain("math").examples("test", 2)))
     64
     """
-    digest = hashlib.sha256()
-    for example in examples:
-        digest.update(json.dumps(example.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    return examples_sha256(examples)
 
 
 def _requests(recipe: Recipe) -> dict[str, dict[str, Any]]:
@@ -177,7 +187,7 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     from ..version import __version__
 
     recipe = _as_recipe(recipe)
-    domain = get_domain(recipe.domain)
+    domain = recipe_domain(recipe)
     requests = _requests(recipe)
     data = _materialise(domain, requests)
     cls = type(domain)
@@ -197,6 +207,14 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
     sources = getattr(domain, "data_sources", None)
     if sources:
         manifest["data_sources"] = list(sources)
+    if isinstance(domain, DatasetDomain):
+        manifest["dataset"] = {
+            "config": recipe.to_dict()["data"]["dataset"],
+            "sources": domain.records(),
+            "verifier": domain.verifier.name,
+            "verifier_description": domain.verifier.description,
+            "verifier_options": domain.options,
+        }
     manifest["seeds"] = {split: req["seed"] for split, req in requests.items()}
     manifest["splits"] = {split: _split_record(domain, requests[split], data[split]) for split in requests}
     manifest["overlap"] = {split: _overlap(data["train"], data[split]) for split in requests if split != "train"}
@@ -214,12 +232,14 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "train_calls": sum(len(c) for c in traces),
             "train_examples_with_calls": sum(bool(c) for c in traces),
         }
+    training = list(data["train"])  # everything the entry trains on, for the evaluation-only sets' check
     if "rft" in recipe.stages:  # RFT samples on further train-split problems; they must miss the eval splits too
         r = recipe.rft
         manifest["rft_problems"] = {}
         for round_no in range(1, r.rounds + 1):
             req = {"n": r.problems, "seed": r.seed + round_no - 1, "families": recipe.data.families}
             problems = domain.examples("train", r.problems, seed=req["seed"], families=recipe.data.families)
+            training += problems
             manifest["rft_problems"][f"round-{round_no}"] = {
                 **_split_record(domain, req, problems),
                 "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
@@ -229,11 +249,14 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
         g = recipe.grpo
         req = {"n": g.problems, "seed": g.seed, "families": recipe.data.families}
         problems = domain.examples("train", g.problems, seed=g.seed, families=recipe.data.families)
+        training += problems
         manifest["grpo_problems"] = {
             **_split_record(domain, req, problems),
             "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
             "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
         }
+    # the natural split and every external set that loads offline, against all of the training data
+    manifest["evaluation_sets"] = evaluation_sets_block(domain, training, n=recipe.eval.n, seed=EVAL_SEED)
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return manifest
 
@@ -291,7 +314,14 @@ def check_manifest(path: str | Path) -> list[str]:
     """
     path = Path(path)
     recorded = _read(path)
-    domain = get_domain(recorded["domain"])
+    try:  # the user's data is read again, and must not have changed
+        domain = adapter_domain({"domain": recorded["domain"], "dataset": recorded.get("dataset")})
+        if isinstance(domain, DatasetDomain):
+            domain.records()
+    except SrmzooError as err:
+        if not recorded.get("dataset"):
+            raise
+        return [err.message]
     differences: list[str] = []
     version = recorded.get("generator", {}).get("data_version")
     if version != domain.data_version:
@@ -307,6 +337,7 @@ def check_manifest(path: str | Path) -> list[str]:
         if rec.get("sha256") != now["sha256"]:
             differences.append(f"{split}: sha256 {str(rec.get('sha256'))[:12]}... recorded, "
                                f"{now['sha256'][:12]}... generated")
+    differences += _evaluation_set_drift(domain, recorded)
     differences += _recipe_drift(recorded)
     return differences
 
@@ -326,3 +357,33 @@ def _recipe_drift(recorded: dict[str, Any]) -> list[str]:
     detail = "; ".join(f"{s}: {have.get(s)} -> {wanted.get(s)}" for s in changed if have.get(s) != wanted.get(s))
     return [f"recipe {recorded['entry']} now asks for other data ({detail}); "
             f"rebuild with `{recorded.get('command', 'srmzoo data manifest ' + recorded['entry'])}`"]
+
+
+def _evaluation_set_drift(domain: Domain, recorded: dict[str, Any]) -> list[str]:
+    """How the evaluation-only sets (natural, external:NAME) the code gives now differ from the recorded ones."""
+    rebuild = f"rebuild with `{recorded.get('command', 'srmzoo data manifest ' + recorded['entry'])}`"
+    block = recorded.get("evaluation_sets")
+    if not isinstance(block, dict):
+        return [f"no evaluation_sets recorded (the natural and external sets and their overlap); {rebuild}"]
+    recorded_sets = {split: rec for split, rec in block.items() if split != "not_checked"}
+    held_out = [rec["request"] for split, rec in recorded["splits"].items() if split != "train"]
+    request = next(iter(recorded_sets.values()), {}).get("request") or (held_out[0] if held_out else None)
+    if request is None:
+        return []
+    sets, unavailable = evaluation_sets(domain, n=request["n"], seed=request["seed"])
+    differences = [f"{split}: recorded, but cannot be loaded here ({unavailable[split]})"
+                   for split in recorded_sets if split in unavailable]
+    differences += [f"{split}: an evaluation set the manifest does not record; {rebuild}"
+                    for split in sets if split not in recorded_sets]
+    for split, rec in recorded_sets.items():
+        if split in unavailable:
+            continue
+        if split not in sets:
+            differences.append(f"{split}: recorded, but {domain.name} no longer has it; {rebuild}")
+            continue
+        n, sha256 = len(sets[split]), qa_digest(sets[split])
+        if rec.get("n") != n:
+            differences.append(f"{split}: n {rec.get('n')} recorded, {n} loaded")
+        if rec.get("sha256") != sha256:
+            differences.append(f"{split}: sha256 {str(rec.get('sha256'))[:12]}... recorded, {sha256[:12]}... loaded")
+    return differences

@@ -9,10 +9,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..domain import get_domain
 from ..errors import SrmzooError
 from ..hardware import cpu_has_fast_bf16
 from ..recipe import Recipe
+from ..user_data import recipe_domain
 from .sft import build_prompt_format, tokenize_examples
 from .stages import check_start_adapter
 
@@ -94,7 +94,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     from ..bases import get_base_spec, resolve_base
 
     spec = get_base_spec(recipe.model.base)
-    domain = get_domain(recipe.domain)
+    domain = recipe_domain(recipe)
     domain.check_families(recipe.data.families)
     domain.check_trace_style(recipe.data.traces, recipe.data.tools)
     examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
@@ -112,7 +112,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         except SrmzooError:
             continue
     if tokenizer is not None:
-        fmt = build_prompt_format(recipe, tokenizer)
+        fmt = build_prompt_format(recipe, tokenizer, domain)
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain,
                                       traces=recipe.data.traces)
         lengths = [len(r["input_ids"]) for r in rows]

@@ -26,16 +26,18 @@ from typing import Any
 
 from ..artifacts import (
     GRPO_SUMMARY_FILE,
+    LOSS_CURVE_FILE,
     METRICS_FILE,
     REWARD_CURVE_FILE,
     finished_stage,
     read_jsonl,
     write_json,
 )
-from ..domain import get_domain, get_reward
+from ..domain import get_reward
 from ..errors import SrmzooError, UnknownNameError
 from ..plots import figure
 from ..recipe import Recipe
+from ..user_data import recipe_domain
 
 __all__ = ["GrpoResult", "plot_reward_curve", "run_grpo"]
 
@@ -103,7 +105,7 @@ def run_grpo(
 
     from ..artifacts import load_adapter, save_adapter, stage_history
     from ..hardware import describe_hardware, use_bf16
-    from .sft import continue_training, metrics_callback
+    from .sft import continue_training, metrics_callback, plot_loss_curve, tracker_args
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise SrmzooError("the grpo stage runs in one process here", hint="run it without torchrun/accelerate launch")
@@ -128,7 +130,7 @@ def run_grpo(
             hint="use the rft stage for an entry with data.tools, or start grpo from an entry without tools",
         )
     continue_training(model, tokenizer, fmt)
-    domain = get_domain(recipe.domain)
+    domain = recipe_domain(recipe)
     dataset = domain.dataset("train", cfg.problems, seed=cfg.seed, families=recipe.data.families)
     dataset = dataset.map(lambda row: {"prompt": fmt.render(tokenizer, fmt.messages(row["question"]))})
 
@@ -153,7 +155,7 @@ def run_grpo(
         save_strategy="steps",
         save_steps=cfg.save_steps,
         save_total_limit=2,
-        report_to=[],
+        **tracker_args(recipe),
         disable_tqdm=not progress,
         remove_unused_columns=False,
         dataloader_num_workers=0,
@@ -188,9 +190,13 @@ def run_grpo(
     }
     stages = stage_history(start_adapter, summary)
     save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
-                 summary={**{k: summary[k] for k in ("steps", "train_loss", "seconds")}, "stages": stages})
+                 summary={**{k: summary[k] for k in ("steps", "train_loss", "seconds")}, "stages": stages},
+                 domain=domain)
     write_json(grpo_dir / GRPO_SUMMARY_FILE, summary)
     curve = plot_reward_curve(grpo_dir)
+    loss_curve = plot_loss_curve(grpo_dir, trainer.state.log_history)
+    if loss_curve is not None and not (run_dir / LOSS_CURVE_FILE).is_file():  # no SFT or RFT curve: the card's
+        (run_dir / LOSS_CURVE_FILE).write_bytes(loss_curve.read_bytes())
     # beside the run's other records, so the store and the model card pick them up
     write_json(run_dir / GRPO_SUMMARY_FILE, summary)
     if curve is not None:

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import RFT_SUMMARY_FILE, TRAIN_SUMMARY_FILE, finished_stage, read_jsonl, write_json
-from ..domain import Domain, Example, Verdict, get_domain
+from ..domain import Domain, Example, Verdict
 from ..errors import SrmzooError
 from ..prompting import PromptFormat
 from ..recipe import Recipe
+from ..user_data import recipe_domain
 
 __all__ = ["RftResult", "kept_completions", "run_rft", "sample_and_verify"]
 
@@ -244,7 +245,7 @@ def run_rft(
         raise SrmzooError("the rft stage runs in one process", hint="run it without torchrun/accelerate launch")
     run_dir = Path(run_dir)
     started = time.perf_counter()
-    domain = get_domain(recipe.domain)
+    domain = recipe_domain(recipe)
     cfg = recipe.rft
     current = Path(start_adapter)
     rounds: list[dict[str, Any]] = []
@@ -318,9 +319,9 @@ def run_rft(
         summary["seconds"] = round(time.perf_counter() - round_started, 1)
         stages = stage_history(current, {"stage": "rft", **summary})
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=meta["base"],
-                     summary={**summary["train"], "seconds": summary["seconds"], "stages": stages})
+                     summary={**summary["train"], "seconds": summary["seconds"], "stages": stages}, domain=domain)
         write_json(round_dir / ROUND_SUMMARY, summary)
-        curve = plot_loss_curve(round_dir)
+        curve = plot_loss_curve(round_dir, trainer.state.log_history)
         if curve is not None and not (run_dir / TRAIN_SUMMARY_FILE).is_file():
             (run_dir / "loss_curve.png").write_bytes(curve.read_bytes())  # no SFT stage here: the card's curve
         rounds.append(summary)

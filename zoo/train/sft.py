@@ -40,19 +40,19 @@ from ..artifacts import (
     save_adapter,
     write_json,
 )
-from ..domain import Domain, Example, get_domain
+from ..domain import Domain, Example
 from ..errors import SrmzooError
 from ..hardware import describe_hardware, use_bf16
 from ..plots import figure
 from ..prompting import PromptFormat
 from ..recipe import Recipe
 from ..tools import annotate
+from ..user_data import recipe_domain
 
 log = logging.getLogger(__name__)
 
-
-
-
+# train.report_to -> the package its transformers integration needs
+TRACKER_PACKAGES = {"tensorboard": "tensorboard", "trackio": "trackio"}
 
 
 @dataclass
@@ -69,10 +69,10 @@ class TrainResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def build_prompt_format(recipe: Recipe, tokenizer: Any) -> PromptFormat:
+def build_prompt_format(recipe: Recipe, tokenizer: Any, domain: Domain | None = None) -> PromptFormat:
     """The prompt format an entry trains and infers with: the base's template + the recipe's system prompt
-    (``data.system_prompt``), else the domain's."""
-    system_prompt = recipe.data.system_prompt or get_domain(recipe.domain).system_prompt
+    (``data.system_prompt``), else the domain's (``domain``, default: the recipe's)."""
+    system_prompt = recipe.data.system_prompt or (domain or recipe_domain(recipe)).system_prompt
     fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=system_prompt or None)
     return replace(fmt, tools=tuple(recipe.data.tools))
 
@@ -220,9 +220,14 @@ def metrics_callback(run_dir: Path):
     return MetricsCallback()
 
 
-def plot_loss_curve(run_dir: Path) -> Path | None:
-    """Draw ``loss_curve.png`` from ``metrics.jsonl`` (training loss and learning rate against step)."""
-    rows = [r for r in read_jsonl(run_dir / METRICS_FILE) if "loss" in r]
+def plot_loss_curve(run_dir: Path, history: list[dict[str, Any]] | None = None) -> Path | None:
+    """Draw ``loss_curve.png`` (training loss and learning rate against step) from a trainer's log history
+    (``trainer.state.log_history``, which a resumed run restores from its checkpoint), else from the run's
+    ``metrics.jsonl``; None when neither has a loss."""
+    rows = [r for r in (history if history is not None else read_jsonl(run_dir / METRICS_FILE))
+            if "loss" in r and "step" in r]
+    if not rows and history is not None:
+        rows = [r for r in read_jsonl(run_dir / METRICS_FILE) if "loss" in r]
     if not rows:
         return None
     steps = [r["step"] for r in rows]
@@ -238,6 +243,32 @@ def plot_loss_curve(run_dir: Path) -> Path | None:
             ax2.set_ylabel("learning rate")
         ax.set_title(f"{run_dir.name}: training loss")
     return path
+
+
+def report_to(recipe: Recipe) -> list[str]:
+    """The trainers' ``report_to`` for ``train.report_to``: none, or the one tracker, checked to be installed.
+
+    Raises:
+        SrmzooError: the tracker's package is missing (it is not a dependency of srmzoo).
+    """
+    import importlib.util
+
+    tracker = recipe.train.report_to
+    if tracker == "none":
+        return []
+    package = TRACKER_PACKAGES[tracker]
+    if importlib.util.find_spec(package) is None:
+        raise SrmzooError(f"train.report_to: {tracker} needs the {package} package, which is not installed",
+                          hint=f"pip install {package} (or pip install -e '.[track]'), or set train.report_to=none")
+    return [tracker]
+
+
+def tracker_args(recipe: Recipe) -> dict[str, Any]:
+    """``report_to`` and the run's name for the trackers (trackio: project srmzoo, logged locally)."""
+    args: dict[str, Any] = {"report_to": report_to(recipe), "run_name": recipe.name}
+    if recipe.train.report_to == "trackio":
+        args.update(project="srmzoo", trackio_static_space_id=False)
+    return args
 
 
 def training_args(recipe: Recipe, run_dir: Path, max_steps: int | None, progress: bool):
@@ -266,7 +297,7 @@ def training_args(recipe: Recipe, run_dir: Path, max_steps: int | None, progress
         save_strategy="steps",
         save_steps=t.save_steps,
         save_total_limit=t.save_total_limit,
-        report_to=[],
+        **tracker_args(recipe),
         disable_tqdm=not progress,
         include_num_input_tokens_seen="non_padding",
         dataloader_num_workers=0,
@@ -374,6 +405,8 @@ def train_sft(
     progress: bool = True,
     callbacks: list[Any] | None = None,
     check_run_dir: bool = True,
+    traces: list[Example] | None = None,
+    traces_info: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Run a recipe's SFT stage and save the adapter under ``run_dir/adapter``.
 
@@ -386,6 +419,9 @@ def train_sft(
         callbacks: extra ``transformers.TrainerCallback`` objects.
         check_run_dir: refuse a non-empty run directory unless resuming (off when :func:`train` has
             already prepared it for a multi-stage run).
+        traces: train on these instead of the domain's worked solutions: a teacher's verified completions
+            (:mod:`srmzoo.train.distill`), which carry their tool calls as generated.
+        traces_info: where ``traces`` came from, recorded in the training summary as ``distill``.
     """
     import torch
     from transformers import DataCollatorForSeq2Seq, set_seed
@@ -399,13 +435,15 @@ def train_sft(
 
     set_seed(recipe.train.seed)
     started = time.perf_counter()
-    domain = get_domain(recipe.domain)
+    domain = recipe_domain(recipe)
+    examples = list(traces) if traces is not None else domain.examples(
+        "train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
+    tracker_args(recipe)  # a missing tracker fails before the model loads
     model, tokenizer, resolved = load_model_for_training(recipe)
-    fmt = build_prompt_format(recipe, tokenizer)
+    fmt = build_prompt_format(recipe, tokenizer, domain)
     tokenizer.chat_template = fmt.chat_template
-    examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
     rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain,
-                                      traces=recipe.data.traces)
+                                      traces=recipe.data.traces, annotate_tools=traces is None)
     if not rows:
         raise SrmzooError(f"every training example is longer than data.max_length={recipe.data.max_length}",
                           hint="raise data.max_length")
@@ -435,10 +473,12 @@ def train_sft(
         "hardware": describe_hardware(),
         "torch": torch.__version__,
     }
+    if traces_info is not None:
+        summary["distill"] = traces_info
     if trainer.is_world_process_zero():
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=resolved.identity,
-                     summary=summary)
+                     summary=summary, domain=domain)
         write_json(run_dir / TRAIN_SUMMARY_FILE, summary)
-        plot_loss_curve(run_dir)
+        plot_loss_curve(run_dir, trainer.state.log_history)
     return TrainResult(run_dir, adapter_dir, trainer.state.global_step, output.training_loss, seconds,
                        trainer.state.num_input_tokens_seen, dropped, summary)

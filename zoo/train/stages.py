@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ from ..artifacts import (
     stage_summaries,
     write_json,
 )
-from ..domain import get_domain
 from ..errors import SrmzooError
 from ..hardware import describe_hardware
 from ..recipe import Recipe, load_yaml
+from ..user_data import recipe_domain
 from .sft import TrainResult, train_sft
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def train(
     max_steps: int | None = None,
     progress: bool = True,
     callbacks: list[Any] | None = None,
+    entry_gguf: Callable[[Path], Path] | None = None,
 ) -> TrainResult:
     """Run a recipe's stages in order (``sft``, ``rft``, ``grpo``) and return the final adapter.
 
@@ -49,9 +51,16 @@ def train(
         max_steps: stop each stage's fine-tuning after this many optimizer steps (for smoke runs).
         progress: progress bars with ETA and tokens/s.
         callbacks: extra ``transformers.TrainerCallback`` objects (SFT stage).
+        entry_gguf: with ``distill.use`` and a zoo entry as the teacher, how the entry becomes a GGUF for
+            llama.cpp (:func:`srmzoo.publish.export.gguf_for`, which this layer may not import); without it
+            such a teacher runs on torch.
+
+    With ``distill.use`` the teacher's verified traces are distilled first (into ``distill.out``; finished
+    traces are reused, unfinished ones continued) and the SFT stage trains on them
+    (:mod:`srmzoo.train.distill`).
     """
-    get_domain(recipe.domain).check_trace_style(recipe.data.traces, recipe.data.tools)  # before any work
-    if recipe.stages == ("sft",):
+    recipe_domain(recipe).check_trace_style(recipe.data.traces, recipe.data.tools)  # before any work
+    if recipe.stages == ("sft",) and not recipe.distill.use:
         return train_sft(recipe, run_dir, resume=resume, max_steps=max_steps, progress=progress, callbacks=callbacks)
     from ..store import find_adapter
     from .rft import run_rft
@@ -60,12 +69,20 @@ def train(
     _prepare_staged_run_dir(recipe, run_dir, resume)
     started = time.perf_counter()
     sft_result: TrainResult | None = None
+    traces = traces_info = None
+    if recipe.distill.use:  # the SFT stage's data: the teacher's verified traces
+        from .distill import distilled_traces
+
+        traces, traces_info = distilled_traces(recipe, progress=progress, entry_gguf=entry_gguf)
     if recipe.stages[0] == "sft":
         if finished_stage(run_dir, TRAIN_SUMMARY_FILE, run_dir / "adapter", resume=True, stage="sft stage") is None:
             has_checkpoint = any((run_dir / "checkpoints").glob("checkpoint-*"))
             sft_result = train_sft(recipe, run_dir, resume=resume and has_checkpoint, max_steps=max_steps,
-                                   progress=progress, callbacks=callbacks, check_run_dir=False)
+                                   progress=progress, callbacks=callbacks, check_run_dir=False, traces=traces,
+                                   traces_info=traces_info)
         start = run_dir / "adapter"
+        if recipe.stages == ("sft",):  # distilled traces, then SFT alone
+            return sft_result or _finished_sft(run_dir)
     else:
         start = find_adapter(recipe.model.adapter)
         check_start_adapter(recipe, start)
@@ -88,6 +105,15 @@ def train(
     write_json(run_dir / STAGES_SUMMARY_FILE, summary)
     return TrainResult(run_dir, final, last["steps"], last["train_loss"], summary["seconds"],
                        last["trained_tokens"], last["dropped_examples"], summary)
+
+
+def _finished_sft(run_dir: Path) -> TrainResult:
+    """The result of an SFT stage that an earlier run of ``run_dir`` finished."""
+    import json
+
+    s = json.loads((run_dir / TRAIN_SUMMARY_FILE).read_text())
+    return TrainResult(run_dir, run_dir / "adapter", s["steps"], s["train_loss"], s["seconds"], s["trained_tokens"],
+                       s["dropped_examples"], s)
 
 
 def _prepare_staged_run_dir(recipe: Recipe, run_dir: Path, resume: bool) -> None:
