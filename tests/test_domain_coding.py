@@ -634,7 +634,7 @@ def test_card_limitations_say_how_the_adapter_does_on_an_external_benchmark(low,
               {"model": "smollm2-135m-instruct", "prompting": "few-shot (k=3)", "difference": 0.2, "ci_low": 0.1,
                "ci_high": 0.3}]
     evals = {"humaneval": {"reports": [{"prompting": "adapter", "accuracy": 0.012}], "paired": paired}}
-    lines = [line for line in _limitations("coding", meta, evals) if "humaneval" in line]
+    lines = [line for line in _limitations(get_domain("coding"), meta, evals) if "humaneval" in line]
     assert len(lines) == 1 and f"{verdict} the base's zero-shot" in lines[0], lines
     assert "1.2%" in lines[0]
-    assert not [line for line in _limitations("coding", meta, {}) if "humaneval" in line]
+    assert not [line for line in _limitations(get_domain("coding"), meta, {}) if "humaneval" in line]
