@@ -42,8 +42,26 @@ def _row_key(base: str, split: str, args: argparse.Namespace) -> str:
     return f"{base}|{split}|n={args.n}|seed={args.seed}|tokens={args.max_new_tokens}"
 
 
+def _model(base: str, args: argparse.Namespace) -> tuple[object, object, object, dict, str]:
+    """(model, tokenizer, generator, identity, backend) of one base: llama.cpp on the GGUF its offline
+    package ships when there is one (``--backend auto``), else torch."""
+    from srmzoo.bases import base_gguf, gguf_tokenizer, load_base
+
+    found = base_gguf(base) if args.backend != "torch" else None
+    if args.backend == "llama.cpp" and found is None:
+        raise SystemExit(f"{base} has no GGUF here for --backend llama.cpp (srmzoo bases install {base})")
+    if found is not None:
+        from srmzoo.backends.llamacpp import LlamaCppBatchGenerator
+
+        gguf, identity = found
+        tokenizer = gguf_tokenizer(base, gguf)
+        generator = LlamaCppBatchGenerator(gguf, tokenizer, parallel=args.parallel, threads=2)
+        return None, tokenizer, generator, identity, f"llama.cpp ({gguf.name}, {args.parallel} sequences)"
+    loaded = load_base(base, dtype=args.dtype, device="cpu")
+    return loaded.model, loaded.tokenizer, None, loaded.identity, f"torch {args.dtype}, batch {args.batch_size}"
+
+
 def _evaluate(base: str, splits: list[str], args: argparse.Namespace, results: dict) -> None:
-    from srmzoo.bases import load_base
     from srmzoo.domain import get_domain
     from srmzoo.eval.harness import evaluate
     from srmzoo.hardware import release_memory
@@ -53,27 +71,29 @@ def _evaluate(base: str, splits: list[str], args: argparse.Namespace, results: d
     if not todo:
         return
     started = time.perf_counter()
-    loaded = load_base(base, dtype=args.dtype, device="cpu")
-    load_s = time.perf_counter() - started
-    results["bases"][base] = loaded.identity | {"load_s": round(load_s, 1), "dtype": args.dtype}
+    model, tokenizer, generator, identity, backend = _model(base, args)
+    results["bases"][base] = identity | {"load_s": round(time.perf_counter() - started, 1), "backend": backend}
     for split in todo:
         domain_name, split_name, n = _parse_split(split, args.n)
         domain = get_domain(domain_name)
         examples = domain.eval_examples(split_name, n, seed=args.seed)
-        fmt = PromptFormat.for_tokenizer(loaded.tokenizer, system_prompt=domain.system_prompt or None)
-        report = evaluate(loaded.model, loaded.tokenizer, fmt, domain, examples, max_new_tokens=args.max_new_tokens,
-                          batch_size=args.batch_size, model_label=base, prompting="zero-shot")
+        fmt = PromptFormat.for_tokenizer(tokenizer, system_prompt=domain.system_prompt or None)
+        report = evaluate(model, tokenizer, fmt, domain, examples, max_new_tokens=args.max_new_tokens,
+                          batch_size=args.batch_size, model_label=base, prompting="zero-shot", generator=generator)
         row = report.to_dict(records=True)
         row["records"] = [{"id": r["id"], "family": r["family"], "correct": r["verdicts"][0] == "correct"}
                           for r in report.records]
-        row |= {"base": base, "split": split, "per_item_tokens": round(report.new_tokens / max(1, report.n), 1),
+        row |= {"base": base, "split": split, "backend": backend,
+                "per_item_tokens": round(report.new_tokens / max(1, report.n), 1),
                 "per_item_seconds": round(report.wall_seconds / max(1, report.n), 2)}
         results["rows"][_row_key(base, split, args)] = row
         _paired(results, args)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         sys.stderr.write(f"{base} {split}: {report.accuracy:.1%} [{report.ci_low:.1%}, {report.ci_high:.1%}] "
                          f"n={report.n}, {report.tokens_per_second:.1f} tok/s, {report.wall_seconds:.0f} s\n")
-    del loaded
+    if generator is not None:
+        generator.close()
+    del model, generator
     release_memory()
 
 
@@ -122,7 +142,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int, default=320)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--dtype", default="float32", help="torch backend: the weights' dtype")
+    parser.add_argument("--backend", choices=["auto", "torch", "llama.cpp"], default="auto",
+                        help="auto: llama.cpp on the GGUF a base's offline package ships (the Qwen2.5-Coder bases), "
+                        "torch for the others")
+    parser.add_argument("--parallel", type=int, default=8, help="llama.cpp: sequences decoded together")
     parser.add_argument("--out", type=Path, default=Path("bench/results/zero_shot_bases.json"))
     parser.add_argument("--table", type=Path, metavar="RESULTS", help="print the markdown table of a results file")
     args = parser.parse_args()
@@ -136,8 +160,9 @@ def main() -> int:
     torch.set_num_threads(2)
     results = (json.loads(args.out.read_text()) if args.out.is_file()
                else {"machine": describe_hardware(), "bases": {}, "rows": {}, "paired": []})
-    results["command"] = (f"bench/zero_shot.py --n {args.n} --seed {args.seed} --max-new-tokens {args.max_new_tokens} --batch-size {args.batch_size} --dtype {args.dtype}"
-                          )
+    results["command"] = (f"bench/zero_shot.py --n {args.n} --seed {args.seed} --max-new-tokens {args.max_new_tokens} "
+                          f"--batch-size {args.batch_size} --dtype {args.dtype} --backend {args.backend} "
+                          f"--parallel {args.parallel} --splits {' '.join(args.splits)}")
     for base in args.bases:
         _evaluate(base, args.splits, args, results)
     print(table(results))

@@ -13,6 +13,9 @@ tokens are fed to llama.cpp (which keeps the evaluated prefix) before sampling g
 :class:`LlamaCppSampler` draws several samples of one prompt together (distillation's k samples per
 question): the prompt is evaluated once, and each step decodes one token of every live sequence in one
 llama.cpp batch, so the weights are read once per step for all of them (``bench/distill_throughput.py``).
+:class:`LlamaCppBatchGenerator` does the same for many different prompts (an evaluation's items): each
+prompt gets a sequence of its own, and a sequence that ends hands its slot to the next prompt at once
+(continuous batching), so a long answer never holds the short ones back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from ..errors import SrmzooError
 from ..tools import ToolCaller
 
-__all__ = ["LlamaCppGenerator", "LlamaCppSampler", "Sampled", "import_llama_cpp"]
+__all__ = ["LlamaCppBatchGenerator", "LlamaCppGenerator", "LlamaCppSampler", "Sampled", "import_llama_cpp"]
 
 log = logging.getLogger(__name__)
 
@@ -192,16 +195,7 @@ class LlamaCppSampler:
                               hint="the KV cache may be full: lower the parallel sequences or the token budget")
 
     def _sampler(self, seed: int, temperature: float, top_p: float) -> Any:
-        lc = self._lc
-        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-        if temperature <= 0:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
-            return chain
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(temperature))
-        if top_p < 1.0:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(top_p, 1))
-        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed & 0x7FFFFFFF))
-        return chain
+        return _sampler_chain(self._lc, temperature, top_p, seed)
 
     def _ends(self, token: int) -> bool:
         return token in self.eos or bool(self._lc.llama_vocab_is_eog(self.vocab, token))
@@ -281,3 +275,218 @@ class LlamaCppSampler:
             rows = {item[2][0]: i for i, item in enumerate(step)}
         return [Sampled(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), done)
                 for ids, done in zip(new, finished, strict=True)]
+
+
+def _sampler_chain(lc: Any, temperature: float, top_p: float, seed: int) -> Any:
+    """Greedy at ``temperature`` 0; else temperature, then top-p, then a draw seeded by ``seed``."""
+    chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+    if temperature <= 0:
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
+        return chain
+    lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(temperature))
+    if top_p < 1.0:
+        lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(top_p, 1))
+    lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(seed & 0x7FFFFFFF))
+    return chain
+
+
+@dataclass
+class _Slot:
+    """One prompt's sequence in :class:`LlamaCppBatchGenerator`: what is cached, what is new, what comes next."""
+
+    job: tuple[int, int]  # (prompt index, sample index)
+    prompt: list[int]
+    sampler: Any
+    fed: int = 0  # prompt tokens already in the cache
+    new: list[int] | None = None
+    pending: int | None = None  # the last token taken, fed at the next step
+    forced: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.new, self.forced = [], []
+
+
+class LlamaCppBatchGenerator:
+    """Completes many prompts with llama.cpp, ``parallel`` sequences at a time, continuously batched.
+
+    Each step is one ``llama_decode`` holding the next token of every live sequence plus, in the room left
+    of ``n_batch``, prompt tokens of sequences that have just been admitted; a sequence that ends (an
+    end-of-turn token, a stop string or the budget) frees its cells and its slot takes the next prompt.
+    Greedy by default; sampled completions draw from their own seeded sampler (``seed + 1000 * prompt +
+    sample``, as :class:`LlamaCppGenerator`), so a completion depends on its prompt and seed alone. Tool
+    calls are answered as in :class:`LlamaCppGenerator`.
+
+    Its :meth:`generate` takes :func:`srmzoo.backends.hf.generate`'s arguments (``batch_size`` aside), so
+    :func:`srmzoo.eval.harness.evaluate` runs on it unchanged.
+
+    Args:
+        gguf: the model file.
+        tokenizer: a tokenizer with the GGUF's vocabulary.
+        parallel: sequences decoded together.
+        threads: CPU threads (default: torch's thread count).
+        n_batch: most tokens in one ``llama_decode``.
+    """
+
+    def __init__(self, gguf: Path, tokenizer: Any, *, parallel: int = 8, threads: int | None = None,
+                 n_batch: int = 512):
+        if parallel < 1:
+            raise ValueError(f"parallel must be at least 1, got {parallel}")
+        lc = import_llama_cpp()
+        if threads is None:
+            import torch
+
+            threads = torch.get_num_threads()
+        self.gguf, self.tokenizer, self.parallel, self.threads = Path(gguf), tokenizer, parallel, threads
+        self.n_batch = max(n_batch, parallel)
+        self._lc = lc
+        self.llm = lc.Llama(model_path=str(gguf), n_ctx=16, n_batch=16, n_threads=threads,
+                            n_threads_batch=threads, verbose=False)
+        self.vocab = lc.llama_model_get_vocab(self.llm.model)
+        self.eos = {t for t in (tokenizer.eos_token_id,) if t is not None}
+        self.ctx, self.n_ctx = None, 0
+        self.batch = lc.llama_batch_init(self.n_batch, 0, 1)
+
+    def __repr__(self) -> str:
+        return f"LlamaCppBatchGenerator({self.gguf.name!r}, parallel={self.parallel})"
+
+    def close(self) -> None:
+        """Free llama.cpp's context, batch and model (also done when the object is collected)."""
+        if getattr(self, "batch", None) is not None:
+            if self.ctx:
+                self._lc.llama_free(self.ctx)
+            self._lc.llama_batch_free(self.batch)
+            self.ctx, self.batch = None, None
+            self.llm.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def _context(self, cells: int) -> Any:
+        """A context of at least ``cells`` KV cells, shared by all sequences (made again only to grow)."""
+        if self.ctx and self.n_ctx >= cells:
+            return self.ctx
+        lc = self._lc
+        if self.ctx:
+            lc.llama_free(self.ctx)
+        params = lc.llama_context_default_params()
+        params.n_ctx, params.n_batch, params.n_ubatch = cells, self.n_batch, self.n_batch
+        params.n_seq_max, params.kv_unified = self.parallel, True
+        params.n_threads = params.n_threads_batch = self.threads
+        params.no_perf = True
+        self.ctx = lc.llama_init_from_model(self.llm.model, params)
+        if not self.ctx:
+            self.n_ctx = 0
+            raise SrmzooError(f"llama.cpp could not make a context of {cells} KV cells for {self.parallel} "
+                              "sequences", hint="lower the parallel sequences or the token budget")
+        self.n_ctx = cells
+        return self.ctx
+
+    def _decode(self, items: Sequence[tuple[int, int, int, bool]]) -> None:
+        b = self.batch
+        b.n_tokens = len(items)
+        for i, (token, pos, seq, logits) in enumerate(items):
+            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, pos, 1, logits
+            b.seq_id[i][0] = seq
+        code = self._lc.llama_decode(self.ctx, b)
+        if code != 0:
+            raise SrmzooError(f"llama.cpp failed to decode a batch of {len(items)} tokens (code {code})",
+                              hint="the KV cache may be full: lower the parallel sequences or the token budget")
+
+    def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 256, do_sample: bool = False,
+                 temperature: float = 0.7, top_p: float = 1.0, num_return_sequences: int = 1,
+                 tools: Sequence[str] = (), seed: int = 0, stop_strings: Sequence[str] | None = None,
+                 stats: Any = None, progress: bool = False, batch_size: int | None = None) -> list[list[str]]:
+        """Per prompt, ``num_return_sequences`` completions (greedy unless ``do_sample``); a completion that
+        meets one of ``stop_strings`` ends there, the stop string kept. ``stats`` (a
+        :class:`~srmzoo.backends.hf.GenerationStats`) gets the counts; ``batch_size`` is ignored
+        (``parallel`` is the batch)."""
+        import time
+        from collections import deque
+
+        from tqdm.auto import tqdm
+
+        del batch_size
+        if num_return_sequences > 1 and not do_sample:
+            raise ValueError("num_return_sequences > 1 needs do_sample=True (greedy completions would be identical)")
+        lc = self._lc
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        if any(not i for i in ids):
+            raise SrmzooError("an empty prompt cannot be completed", hint="render the question first")
+        jobs = deque((p, s) for p in range(len(prompts)) for s in range(num_return_sequences))
+        results: list[list[str]] = [[""] * num_return_sequences for _ in prompts]
+        if not jobs:
+            return results
+        live_max = min(self.parallel, len(jobs))
+        cells = live_max * (max(len(i) for i in ids) + max_new_tokens + 1)
+        ctx = self._context(-(-cells // 256) * 256)
+        memory = lc.llama_get_memory(ctx)
+        lc.llama_memory_clear(memory, True)
+        caller = ToolCaller(self.tokenizer, tools) if tools else None
+        stops = tuple(stop_strings or ())
+        longest_stop = max((len(s) for s in stops), default=0)
+        free, slots = list(range(self.parallel)), {}
+        started, new_tokens = time.perf_counter(), 0
+        bar = tqdm(total=len(jobs), desc="generating", unit="completion", disable=not progress)
+        try:
+            while jobs or slots:
+                while free and jobs:
+                    p, s = jobs.popleft()
+                    slots[free.pop(0)] = _Slot((p, s), ids[p], _sampler_chain(lc, temperature if do_sample else 0.0, top_p,
+                                                                          seed + 1000 * p + s))
+                items, rows = [], {}
+                for seq, slot in slots.items():  # the next token of every sequence that is generating
+                    if slot.pending is not None:
+                        rows[seq] = len(items)
+                        items.append((slot.pending, len(slot.prompt) + len(slot.new) - 1, seq, True))
+                for seq, slot in slots.items():  # then prompt tokens, as many as the batch has room for
+                    room = self.n_batch - len(items)
+                    if slot.fed == len(slot.prompt) or room <= 0:
+                        continue
+                    chunk = slot.prompt[slot.fed : slot.fed + room]
+                    items += [(t, slot.fed + i, seq, False) for i, t in enumerate(chunk)]
+                    slot.fed += len(chunk)
+                    if slot.fed == len(slot.prompt):
+                        rows[seq] = len(items) - 1
+                        items[-1] = items[-1][:3] + (True,)
+                self._decode(items)
+                for seq, row in rows.items():
+                    slot = slots[seq]
+                    token = slot.forced.pop(0) if slot.forced else lc.llama_sampler_sample(slot.sampler, ctx, row)
+                    done = self._ends(token)
+                    if not done:
+                        slot.new.append(token)
+                        if longest_stop:
+                            tail = self.tokenizer.decode(slot.new[-longest_stop - 8 :], skip_special_tokens=True)
+                            done = any(stop in tail for stop in stops)
+                        if caller is not None and not done and not slot.forced:
+                            slot.forced = caller.after(slot.new)
+                        done = done or len(slot.new) >= max_new_tokens
+                    if done:
+                        p, s = slot.job
+                        results[p][s] = self.tokenizer.decode(slot.new, skip_special_tokens=True)
+                        new_tokens += len(slot.new)
+                        lc.llama_memory_seq_rm(memory, seq, -1, -1)
+                        lc.llama_sampler_free(slot.sampler)
+                        del slots[seq]
+                        free.append(seq)
+                        bar.update(1)
+                        if progress:
+                            bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - started):.0f}")
+                    else:
+                        slot.pending = token
+        finally:
+            for slot in slots.values():
+                lc.llama_sampler_free(slot.sampler)
+            bar.close()
+        if stats is not None:
+            stats.prompts += len(prompts)
+            stats.new_tokens += new_tokens
+            stats.seconds += time.perf_counter() - started
+            if caller is not None:
+                stats.tool_calls += caller.calls
+                stats.tool_failures += caller.failed
+        return results
+
+    def _ends(self, token: int) -> bool:
+        return token in self.eos or bool(self._lc.llama_vocab_is_eog(self.vocab, token))

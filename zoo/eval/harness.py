@@ -122,6 +122,7 @@ def evaluate(
     model: Any, tokenizer: Any, prompt_format: PromptFormat, domain: Domain, examples: Sequence[Example], *,
     max_new_tokens: int, batch_size: int, samples: int = 1, temperature: float = 0.7, seed: int = 0,
     progress: bool = True, model_label: str = "model", prompting: str = "", budgets: Sequence[int] = (),
+    generator: Any = None,
 ) -> EvalReport:
     """Generate on every example, verify every completion with the domain's checker, and score.
 
@@ -140,6 +141,9 @@ def evaluate(
         model_label, prompting: names recorded in the report.
         budgets: reasoning budgets in tokens (greedy only): the report's ``budget`` curve, each budget's
             accuracy when the reasoning is cut there and the answer forced (:mod:`srmzoo.eval.budget`).
+        generator: completes the prompts instead of torch generation on ``model``: an object whose
+            ``generate`` takes :func:`srmzoo.backends.hf.generate`'s keywords (e.g.
+            :class:`srmzoo.backends.llamacpp.LlamaCppBatchGenerator` on a GGUF); ``model`` may then be None.
 
     Returns:
         An :class:`EvalReport` with per-item records.
@@ -157,13 +161,16 @@ def evaluate(
     """
     _check_settings(examples, samples=samples, max_new_tokens=max_new_tokens, batch_size=batch_size)
     if budgets:
+        if generator is not None:
+            raise SrmzooError("the budget curve is measured with torch generation only",
+                              hint="drop the budgets, or evaluate with the torch backend")
         budgets = check_budgets(budgets, max_new_tokens, domain.answer_cue, domain.name, samples=samples)
     started = time.perf_counter()
     prompts = [prompt_format.render(tokenizer, prompt_format.messages(ex.question)) for ex in examples]
     stats = GenerationStats()
     outputs = _generate_completions(
         model, tokenizer, prompt_format, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-        samples=samples, temperature=temperature, seed=seed, progress=progress, stats=stats,
+        samples=samples, temperature=temperature, seed=seed, progress=progress, stats=stats, generator=generator,
     )
     scored = [_score_item(domain, tokenizer, prompt_format, ex, completions, sampling=samples > 1)
               for ex, completions in zip(examples, outputs, strict=True)]
@@ -203,27 +210,27 @@ def _generate_completions(
     seed: int,
     progress: bool,
     stats: GenerationStats,
+    generator: Any = None,
 ) -> list[list[str]]:
     """``samples`` completions per prompt: greedy for one, else sampled at ``temperature`` from ``seed``."""
     sampling = samples > 1
-    if sampling:
-        import torch
+    stops = PLAIN_FORMAT_STOPS if prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else None
+    if generator is not None:
+        outputs = generator.generate(
+            prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sampling,
+            temperature=temperature, num_return_sequences=samples, seed=seed, progress=progress, stats=stats,
+            stop_strings=stops, tools=prompt_format.tools,
+        )
+    else:
+        if sampling:
+            import torch
 
-        torch.manual_seed(seed)  # seeds every device; generation samples with torch alone
-    outputs = generate(
-        model,
-        tokenizer,
-        prompts,
-        max_new_tokens=max_new_tokens,
-        batch_size=max(1, batch_size // samples),
-        do_sample=sampling,
-        temperature=temperature,
-        num_return_sequences=samples,
-        progress=progress,
-        stats=stats,
-        stop_strings=PLAIN_FORMAT_STOPS if prompt_format.chat_template == PLAIN_CHAT_TEMPLATE else None,
-        tools=prompt_format.tools,
-    )
+            torch.manual_seed(seed)  # seeds every device; generation samples with torch alone
+        outputs = generate(
+            model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=max(1, batch_size // samples),
+            do_sample=sampling, temperature=temperature, num_return_sequences=samples, progress=progress,
+            stats=stats, stop_strings=stops, tools=prompt_format.tools,
+        )
     if len(outputs) != len(prompts) or any(len(o) != samples for o in outputs):
         raise RuntimeError(
             f"generation returned {[len(o) for o in outputs]} completions, expected {samples} each"
