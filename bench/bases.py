@@ -100,12 +100,20 @@ def measure(name: str, what: str, *, steps: int, batch: int, seq: int, new_token
 
             found = importlib.util.find_spec(spec.offline.module)
             gguf = Path(next(iter(found.submodule_search_locations))) / spec.offline.gguf_file
+        from srmzoo.bases import gguf_tokenizer
+
         llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=1024, n_threads=torch.get_num_threads(), verbose=False)
-        prompt = llm.tokenize(PROMPT.encode(), add_bos=False)
+        # the base's own chat template: a raw prompt made SmolLM2 end its turn after one token
+        text = gguf_tokenizer(name, gguf).apply_chat_template([{"role": "user", "content": PROMPT}], tokenize=False,
+                                                              add_generation_prompt=True)
+        prompt = llm.tokenize(text.encode(), add_bos=False, special=True)
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
         started, n = time.perf_counter(), 0
         for token in llm.generate(prompt, temp=0.0, top_k=1):
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
             n += 1
-            if n >= new_tokens or token == llm.token_eos():
+            if n >= new_tokens:
                 break
         wall = time.perf_counter() - started
         return {"gguf": gguf.name, "batch1_tokens_per_s": round(n / wall, 1), "new_tokens": n,
