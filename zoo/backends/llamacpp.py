@@ -142,28 +142,12 @@ class LlamaCppSampler:
                  n_batch: int = 512):
         if parallel < 1:
             raise ValueError(f"parallel must be at least 1, got {parallel}")
-        lc = import_llama_cpp()
-        if threads is None:
-            import torch
-
-            threads = torch.get_num_threads()
         self.gguf, self.tokenizer, self.parallel, self.n_ctx = Path(gguf), tokenizer, parallel, n_ctx
-        self._lc = lc
-        # llama-cpp-python loads the model (and quiets llama.cpp's log); its own one-sequence context stays unused
-        self.llm = lc.Llama(model_path=str(gguf), n_ctx=16, n_batch=16, n_threads=threads,
-                            n_threads_batch=threads, verbose=False)
-        params = lc.llama_context_default_params()
-        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
-        params.n_seq_max, params.kv_unified = parallel, True  # one cache: the prompt's cells serve every sequence
-        params.n_threads = params.n_threads_batch = threads
-        params.no_perf = True
-        self.ctx = lc.llama_init_from_model(self.llm.model, params)
-        if not self.ctx:
-            raise SrmzooError(f"llama.cpp could not make a context of {n_ctx} cells for {parallel} sequences",
-                              hint="lower the parallel sequences or the token budget")
+        self._lc, self.llm, threads = _load_model(gguf, threads)
+        self.ctx = _new_context(self._lc, self.llm, n_ctx=n_ctx, n_batch=n_batch, n_seq=parallel, threads=threads)
         self.n_batch = n_batch
-        self.batch = lc.llama_batch_init(max(n_batch, parallel), 0, parallel)
-        self.vocab = lc.llama_model_get_vocab(self.llm.model)
+        self.batch = self._lc.llama_batch_init(max(n_batch, parallel), 0, parallel)
+        self.vocab = self._lc.llama_model_get_vocab(self.llm.model)
         self.eos = {t for t in (tokenizer.eos_token_id,) if t is not None}
 
     def __repr__(self) -> str:
@@ -182,23 +166,13 @@ class LlamaCppSampler:
             self.close()
 
     def _decode(self, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
-        """One ``llama_decode`` of ``(token, position, sequences, wants logits)`` items."""
-        b = self.batch
-        b.n_tokens = len(items)
-        for i, (token, pos, seqs, logits) in enumerate(items):
-            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, pos, len(seqs), logits
-            for j, seq in enumerate(seqs):
-                b.seq_id[i][j] = seq
-        code = self._lc.llama_decode(self.ctx, b)
-        if code != 0:
-            raise SrmzooError(f"llama.cpp failed to decode a batch of {len(items)} tokens (code {code})",
-                              hint="the KV cache may be full: lower the parallel sequences or the token budget")
+        _decode(self._lc, self.ctx, self.batch, items)
 
     def _sampler(self, seed: int, temperature: float, top_p: float) -> Any:
         return _sampler_chain(self._lc, temperature, top_p, seed)
 
     def _ends(self, token: int) -> bool:
-        return token in self.eos or bool(self._lc.llama_vocab_is_eog(self.vocab, token))
+        return _is_end(self._lc, self.vocab, self.eos, token)
 
     def sample(self, prompt: str, seeds: Sequence[int], *, max_new_tokens: int, temperature: float = 0.7,
                top_p: float = 1.0, tools: Sequence[str] = (), stop_strings: Sequence[str] = ()) -> list[Sampled]:
@@ -277,6 +251,52 @@ class LlamaCppSampler:
                 for ids, done in zip(new, finished, strict=True)]
 
 
+def _load_model(gguf: Path, threads: int | None) -> tuple[Any, Any, int]:
+    """(llama_cpp, the loaded model, threads): threads default to torch's count. llama-cpp-python loads the
+    model (and quiets llama.cpp's log); its own small one-sequence context stays unused."""
+    lc = import_llama_cpp()
+    if threads is None:
+        import torch
+
+        threads = torch.get_num_threads()
+    llm = lc.Llama(model_path=str(gguf), n_ctx=16, n_batch=16, n_threads=threads, n_threads_batch=threads,
+                   verbose=False)
+    return lc, llm, threads
+
+
+def _new_context(lc: Any, llm: Any, *, n_ctx: int, n_batch: int, n_seq: int, threads: int) -> Any:
+    """A context of ``n_ctx`` KV cells in one cache that ``n_seq`` sequences share (so a prompt's cells can
+    serve several, and a finished sequence's cells serve the next)."""
+    params = lc.llama_context_default_params()
+    params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
+    params.n_seq_max, params.kv_unified = n_seq, True
+    params.n_threads = params.n_threads_batch = threads
+    params.no_perf = True
+    ctx = lc.llama_init_from_model(llm.model, params)
+    if not ctx:
+        raise SrmzooError(f"llama.cpp could not make a context of {n_ctx} cells for {n_seq} sequences",
+                          hint="lower the parallel sequences or the token budget")
+    return ctx
+
+
+def _decode(lc: Any, ctx: Any, batch: Any, items: Sequence[tuple[int, int, Sequence[int], bool]]) -> None:
+    """One ``llama_decode`` of ``(token, position, sequences, wants logits)`` items."""
+    batch.n_tokens = len(items)
+    for i, (token, pos, seqs, logits) in enumerate(items):
+        batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, len(seqs), logits
+        for j, seq in enumerate(seqs):
+            batch.seq_id[i][j] = seq
+    code = lc.llama_decode(ctx, batch)
+    if code != 0:
+        raise SrmzooError(f"llama.cpp failed to decode a batch of {len(items)} tokens (code {code})",
+                          hint="the KV cache may be full: lower the parallel sequences or the token budget")
+
+
+def _is_end(lc: Any, vocab: Any, eos: set[int], token: int) -> bool:
+    """The tokenizer's end token or any end-of-generation token of the GGUF's vocabulary."""
+    return token in eos or bool(lc.llama_vocab_is_eog(vocab, token))
+
+
 def _sampler_chain(lc: Any, temperature: float, top_p: float, seed: int) -> Any:
     """Greedy at ``temperature`` 0; else temperature, then top-p, then a draw seeded by ``seed``."""
     chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
@@ -331,16 +351,10 @@ class LlamaCppBatchGenerator:
                  n_batch: int = 512):
         if parallel < 1:
             raise ValueError(f"parallel must be at least 1, got {parallel}")
-        lc = import_llama_cpp()
-        if threads is None:
-            import torch
-
-            threads = torch.get_num_threads()
-        self.gguf, self.tokenizer, self.parallel, self.threads = Path(gguf), tokenizer, parallel, threads
+        self.gguf, self.tokenizer, self.parallel = Path(gguf), tokenizer, parallel
+        self._lc, self.llm, self.threads = _load_model(gguf, threads)
+        lc = self._lc
         self.n_batch = max(n_batch, parallel)
-        self._lc = lc
-        self.llm = lc.Llama(model_path=str(gguf), n_ctx=16, n_batch=16, n_threads=threads,
-                            n_threads_batch=threads, verbose=False)
         self.vocab = lc.llama_model_get_vocab(self.llm.model)
         self.eos = {t for t in (tokenizer.eos_token_id,) if t is not None}
         self.ctx, self.n_ctx = None, 0
@@ -366,32 +380,14 @@ class LlamaCppBatchGenerator:
         """A context of at least ``cells`` KV cells, shared by all sequences (made again only to grow)."""
         if self.ctx and self.n_ctx >= cells:
             return self.ctx
-        lc = self._lc
         if self.ctx:
-            lc.llama_free(self.ctx)
-        params = lc.llama_context_default_params()
-        params.n_ctx, params.n_batch, params.n_ubatch = cells, self.n_batch, self.n_batch
-        params.n_seq_max, params.kv_unified = self.parallel, True
-        params.n_threads = params.n_threads_batch = self.threads
-        params.no_perf = True
-        self.ctx = lc.llama_init_from_model(self.llm.model, params)
-        if not self.ctx:
-            self.n_ctx = 0
-            raise SrmzooError(f"llama.cpp could not make a context of {cells} KV cells for {self.parallel} "
-                              "sequences", hint="lower the parallel sequences or the token budget")
+            self._lc.llama_free(self.ctx)
+        self.ctx, self.n_ctx = None, 0
+        self.ctx = _new_context(self._lc, self.llm, n_ctx=cells, n_batch=self.n_batch, n_seq=self.parallel,
+                                threads=self.threads)
         self.n_ctx = cells
         return self.ctx
 
-    def _decode(self, items: Sequence[tuple[int, int, int, bool]]) -> None:
-        b = self.batch
-        b.n_tokens = len(items)
-        for i, (token, pos, seq, logits) in enumerate(items):
-            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, pos, 1, logits
-            b.seq_id[i][0] = seq
-        code = self._lc.llama_decode(self.ctx, b)
-        if code != 0:
-            raise SrmzooError(f"llama.cpp failed to decode a batch of {len(items)} tokens (code {code})",
-                              hint="the KV cache may be full: lower the parallel sequences or the token budget")
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 256, do_sample: bool = False,
                  temperature: float = 0.7, top_p: float = 1.0, num_return_sequences: int = 1,
@@ -438,22 +434,22 @@ class LlamaCppBatchGenerator:
                 for seq, slot in slots.items():  # the next token of every sequence that is generating
                     if slot.pending is not None:
                         rows[seq] = len(items)
-                        items.append((slot.pending, len(slot.prompt) + len(slot.new) - 1, seq, True))
+                        items.append((slot.pending, len(slot.prompt) + len(slot.new) - 1, (seq,), True))
                 for seq, slot in slots.items():  # then prompt tokens, as many as the batch has room for
                     room = self.n_batch - len(items)
                     if slot.fed == len(slot.prompt) or room <= 0:
                         continue
                     chunk = slot.prompt[slot.fed : slot.fed + room]
-                    items += [(t, slot.fed + i, seq, False) for i, t in enumerate(chunk)]
+                    items += [(t, slot.fed + i, (seq,), False) for i, t in enumerate(chunk)]
                     slot.fed += len(chunk)
                     if slot.fed == len(slot.prompt):
                         rows[seq] = len(items) - 1
                         items[-1] = items[-1][:3] + (True,)
-                self._decode(items)
+                _decode(lc, ctx, self.batch, items)
                 for seq, row in rows.items():
                     slot = slots[seq]
                     token = slot.forced.pop(0) if slot.forced else lc.llama_sampler_sample(slot.sampler, ctx, row)
-                    done = self._ends(token)
+                    done = _is_end(lc, self.vocab, self.eos, token)
                     if not done:
                         slot.new.append(token)
                         if longest_stop:
@@ -488,5 +484,3 @@ class LlamaCppBatchGenerator:
                 stats.tool_failures += caller.failed
         return results
 
-    def _ends(self, token: int) -> bool:
-        return token in self.eos or bool(self._lc.llama_vocab_is_eog(self.vocab, token))
