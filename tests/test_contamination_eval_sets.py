@@ -1,7 +1,8 @@
 """No evaluation item of a natural or external set appears in any domain's training data.
 
 The training data is what the shipped (non-7B) recipes draw: each recipe's SFT examples and its RFT and
-GRPO problems, at the recipes' sizes and seeds. Every evaluation-only set of every domain is compared with
+GRPO problems, at the recipes' sizes and seeds, in both wordings (``data.phrasing``: the templates and the
+varied surface forms of training data v2). Every evaluation-only set of every domain is compared with
 every domain's training text (questions and worked solutions), normalised (lowercased, white space
 collapsed): an item whose text appears verbatim anywhere in it fails the test.
 """
@@ -14,14 +15,15 @@ import pytest
 
 from srmzoo.contamination import evaluation_sets, normalise, verbatim_leaks
 from srmzoo.domain import NATURAL_SPLIT, get_domain
-from srmzoo.recipe import load_recipe, recipe_paths
+from srmzoo.recipe import PHRASINGS, load_recipe, recipe_paths
 
 DOMAINS = ("math", "coding", "healthcare", "science")
 EVAL_N = 300  # the recipes' eval.n: what `srmzoo eval --split natural` scores; external sets are taken whole
 
 
 def training_requests() -> dict[str, dict[tuple, int]]:
-    """domain -> {(seed, families): the largest n} over every shipped recipe's SFT, RFT and GRPO draws."""
+    """domain -> {(seed, families, phrasing): the largest n} over every shipped recipe's SFT, RFT and GRPO
+    draws."""
     requests: dict[str, dict[tuple, int]] = defaultdict(dict)
     for path in recipe_paths():
         recipe = load_recipe(path)
@@ -34,8 +36,10 @@ def training_requests() -> dict[str, dict[tuple, int]]:
         if "grpo" in recipe.stages:
             draws.append((recipe.grpo.seed, recipe.grpo.problems))
         for seed, n in draws:
-            key = (seed, families)
-            requests[recipe.domain][key] = max(n, requests[recipe.domain].get(key, 0))
+            # both wordings of every draw: a recipe may switch to data.phrasing: varied (training data v2)
+            for phrasing in PHRASINGS:
+                key = (seed, families, phrasing)
+                requests[recipe.domain][key] = max(n, requests[recipe.domain].get(key, 0))
     return requests
 
 
@@ -46,8 +50,8 @@ def training_text() -> dict[str, list[str]]:
         domain = get_domain(name)
         texts[name] = [
             text
-            for (seed, families), n in draws.items()
-            for e in domain.examples("train", n, seed=seed, families=families)
+            for (seed, families, phrasing), n in draws.items()
+            for e in domain.training_examples(n, seed=seed, families=families, phrasing=phrasing)
             for text in (e.question, e.solution)
         ]
     return texts
@@ -63,6 +67,11 @@ def evaluation_items() -> dict[str, list]:
             whole = examples if split == NATURAL_SPLIT else domain.eval_examples(split, 100_000)
             items[f"{name} {split}"] = whole
     return items
+
+
+def test_the_varied_training_data_is_checked_too():
+    phrasings = {key[2] for draws in training_requests().values() for key in draws}
+    assert phrasings == {"template", "varied"}
 
 
 def test_the_training_data_is_recipe_sized(training_text):

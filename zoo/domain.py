@@ -29,15 +29,17 @@ import importlib.metadata
 import json
 import logging
 import pkgutil
+import random
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import SrmzooError, UnknownNameError
-from .recipe import DATASET_DOMAIN
+from .phrasing import SurfaceForms, restyle_question
+from .recipe import DATASET_DOMAIN, PHRASINGS
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -339,6 +341,9 @@ class Domain(abc.ABC):
             on how they differ (manifests); empty for none.
         family_groups: named groups of families (science: chemistry, biology), each reported as the mean of
             its families' accuracies beside the mean over all families; empty for none.
+        surface_forms: how :meth:`restyle` varies a training question's wording (``data.phrasing:
+            varied``, :class:`srmzoo.phrasing.SurfaceForms`); None for a domain whose questions keep their
+            templates.
     """
 
     name: ClassVar[str]
@@ -354,6 +359,7 @@ class Domain(abc.ABC):
     answer_cue: ClassVar[str | None] = "\n\\boxed{"
     family_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     trace_styles: ClassVar[Mapping[str, str]] = {}
+    surface_forms: ClassVar[SurfaceForms | None] = None
     tool_traces: ClassVar[str] = (
         "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
         "(same text) becomes `<<a op b>> = c`"
@@ -599,11 +605,56 @@ class Domain(abc.ABC):
                 raise UnknownNameError(f"{self.name} family", fam, self.families)
         return chosen
 
-    def dataset(self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None):
-        """The examples as a ``datasets.Dataset`` (columns: id, family, question, answer, solution, meta)."""
+    def restyle_forms(self, example: Example) -> SurfaceForms | None:
+        """The surface forms :meth:`restyle` may give ``example`` (by default :attr:`surface_forms`); domains
+        narrow them per family (math keeps an arithmetic expression's digits, which its traces copy)."""
+        return self.surface_forms
+
+    def restyle(self, example: Example, rng: random.Random) -> Example:
+        """``example`` in another wording of its question (:func:`srmzoo.phrasing.restyle_question`): the
+        same problem, answer and solution, with the forms drawn recorded in ``meta["surface"]``. The identity
+        for a domain without :attr:`surface_forms`."""
+        forms = self.restyle_forms(example)
+        if forms is None:
+            return example
+        question, form = restyle_question(example.question, rng, forms)
+        return replace(example, question=question, meta={**example.meta, "surface": form})
+
+    def training_examples(
+        self, n: int, *, seed: int = 0, families: Sequence[str] | None = None, phrasing: str = "template"
+    ) -> list[Example]:
+        """``n`` training examples as a recipe's ``data`` asks for them: the ``train`` split, and with
+        ``phrasing="varied"`` each question restyled (:meth:`restyle`) from its own seed stream, so an example
+        reads the same for the same (seed, id) whatever else is drawn.
+
+        Raises:
+            SrmzooError: an unknown ``phrasing``, or ``varied`` for a domain without surface forms.
+
+        >>> math = get_domain("math")
+        >>> [e.question == v.question for e, v in zip(math.examples("train", 3), math.training_examples(
+        ...     3, phrasing="varied"))].count(False) > 0
+        True
+        """
+        if phrasing not in PHRASINGS:
+            raise UnknownNameError("phrasing", phrasing, PHRASINGS)
+        examples = self.examples("train", n, seed=seed, families=families)
+        if phrasing == "template":
+            return examples
+        if self.surface_forms is None:
+            raise SrmzooError(f"the {self.name} domain has no varied phrasing (no surface forms)",
+                              hint="use data.phrasing: template")
+        return [self.restyle(e, random.Random(f"restyle:{seed}:{e.id}")) for e in examples]
+
+    def dataset(
+        self, split: str, n: int, *, seed: int = 0, families: Sequence[str] | None = None, phrasing: str = "template"
+    ):
+        """The examples as a ``datasets.Dataset`` (columns: id, family, question, answer, solution, meta); the
+        ``train`` split in the recipe's ``phrasing`` (:meth:`training_examples`)."""
         from datasets import Dataset
 
-        rows = [e.to_dict() for e in self.examples(split, n, seed=seed, families=families)]
+        examples = (self.training_examples(n, seed=seed, families=families, phrasing=phrasing) if split == "train"
+                    else self.examples(split, n, seed=seed, families=families))
+        rows = [e.to_dict() for e in examples]
         for row in rows:  # arrow needs one schema; meta varies by family
             row["meta"] = json.dumps(row["meta"], sort_keys=True)
         return Dataset.from_list(rows)

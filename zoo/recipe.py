@@ -221,6 +221,7 @@ class LoraConfig:
 
 
 DATASET_DOMAIN = "dataset"  # a recipe's domain when its data is the user's own (data.dataset)
+PHRASINGS = ("template", "varied")  # data.phrasing: how training questions are worded
 REPORT_TO = ("none", "tensorboard", "trackio")
 DATASET_SPLITS = ("train", "test", "ood")
 
@@ -324,6 +325,10 @@ class DataConfig:
             calls (:func:`srmzoo.tools.annotate`) and generation answers them (:mod:`srmzoo.tools`).
         traces: the domain's style of tool traces (its ``trace_styles``, e.g. healthcare's ``grounded``);
             null for its default ones.
+        phrasing: ``template``: each question as its generator's templates word it; ``varied``: each
+            training question restyled into one of many surface forms (openers and closers, the ask first
+            or last, distractors, units spelled out, numbers in words; the domain's ``surface_forms``), the
+            solution unchanged. Evaluation splits are never restyled.
         dataset: the user's own questions and answers (files or a Hub dataset, :class:`DatasetConfig`) with
             ``domain: dataset``; ``train_size`` then caps the rows trained on (a seeded sample when the file
             has more).
@@ -336,6 +341,7 @@ class DataConfig:
     system_prompt: str | None = None
     tools: tuple[str, ...] = ()
     traces: str | None = None
+    phrasing: str = "template"
     dataset: DatasetConfig | None = None
 
 
@@ -580,6 +586,7 @@ class Recipe:
         _check_stages(recipe, source)
         _check_train(recipe, source)
         _check_dataset(recipe, source)
+        _check_phrasing(recipe, source)
         _check_distill(recipe, source)
         return dataclasses.replace(recipe, source=source)
 
@@ -598,6 +605,28 @@ def _check_train(recipe: Recipe, source: str) -> None:
                           + _suggest(recipe.train.report_to, list(REPORT_TO)),
                           hint=f"use one of: {', '.join(REPORT_TO)} (metrics.jsonl and loss_curve.png are written "
                           "either way)")
+
+
+def _check_phrasing(recipe: Recipe, source: str) -> None:
+    """``data.phrasing`` is a known wording, and ``varied`` restyles generated questions, not the user's own.
+
+    >>> base = {"name": "x", "domain": "math", "model": {"base": "s"}}
+    >>> Recipe.from_dict({**base, "data": {"phrasing": "varied"}}).data.phrasing
+    'varied'
+    >>> Recipe.from_dict({**base, "data": {"phrasing": "varid"}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: data.phrasing: unknown phrasing 'varid' (did you mean varied?)
+      hint: use one of: template, varied
+    """
+    phrasing = recipe.data.phrasing
+    if phrasing not in PHRASINGS:
+        raise SrmzooError(f"{source}: data.phrasing: unknown phrasing {_short(phrasing)}"
+                          + _suggest(phrasing, list(PHRASINGS)), hint=f"use one of: {', '.join(PHRASINGS)}")
+    if phrasing == "varied" and recipe.data.dataset is not None:
+        raise SrmzooError(f"{source}: data.phrasing: varied restyles the questions a domain generates, and "
+                          "data.dataset is the user's own", hint="remove data.phrasing (your questions keep "
+                          "their wording), or reword them in the file")
 
 
 def _check_dataset(recipe: Recipe, source: str) -> None:

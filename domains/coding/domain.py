@@ -13,6 +13,7 @@ from .answer_format import CODE_BLOCK
 from .benchmarks import humaneval_examples, load_mbpp, public_tests
 from .natural import NATURAL_FAMILIES, natural_examples
 from .splits import FAMILIES, generate_examples
+from .surface import SURFACE_FORMS
 from .tool_traces import tool_solution
 from .verify import check_completions
 
@@ -40,6 +41,7 @@ class CodingDomain(Domain):
     """
 
     name = "coding"
+    surface_forms = SURFACE_FORMS
     description = "Python: write small functions, fix bugs, predict program output; code is run in a sandbox"
     system_prompt = SYSTEM_PROMPT
     answer_cue = None  # answers are programs: no budget forcing

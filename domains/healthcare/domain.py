@@ -21,6 +21,7 @@ from .clinical_units import round_half_up
 from .grounded_traces import grounded_solution
 from .medcalc_vignettes import MEDCALC_SOURCE, medcalc_examples
 from .natural import NATURAL_FAMILIES, natural_examples
+from .surface import SURFACE_FORMS
 from .tool_traces import tool_solution
 from .verify import check_number, parse_number
 
@@ -47,6 +48,7 @@ class HealthcareDomain(Domain):
     )
     families = tuple(CALCULATORS)
     natural_families = NATURAL_FAMILIES
+    surface_forms = SURFACE_FORMS
     tool_traces = (
         "domains.healthcare.tool_traces: each unit conversion and formula is one calculator call over the "
         "note's values, rounded in the call (`<<round(127 * 0.4536, 1)>> = 57.6`); score totals are calls; "

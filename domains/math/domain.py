@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
+from srmzoo.phrasing import SurfaceForms
 
 from .gsm_symbolic import GSM_SYMBOLIC_SOURCE, gsm_symbolic_examples
 from .natural import NATURAL_FAMILIES, natural_examples
 from .splits import FAMILIES, generate_examples
+from .surface import EXPRESSION_FAMILIES, EXPRESSION_FORMS, SURFACE_FORMS
 from .tool_traces import DIRECT_FAMILIES, direct_solution
 from .verify import check_answer
 
@@ -46,6 +48,7 @@ class MathDomain(Domain):
         "question's expression (fractions bracketed), program-aided style; the other families keep the "
         "default traces",
     }
+    surface_forms = SURFACE_FORMS
     license = "Apache-2.0"
     data_version = "1"
     benchmarks = {"gsm-symbolic": GSM_SYMBOLIC_SOURCE}
@@ -89,6 +92,11 @@ class MathDomain(Domain):
         ['recipe_scaling', 'combined_work']
         """
         return natural_examples(n, seed=seed)
+
+    def restyle_forms(self, example: Example) -> SurfaceForms:
+        """Every surface form for word problems and percentages; arithmetic, fractions and equations keep their
+        expression as written (:mod:`.surface`)."""
+        return EXPRESSION_FORMS if example.family in EXPRESSION_FAMILIES else SURFACE_FORMS
 
     def tool_solution(self, example: Example, tools: Sequence[str], style: str | None = None) -> str:
         r"""The default tool trace, or with ``style="direct"`` one call on the expression for arithmetic

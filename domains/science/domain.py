@@ -11,6 +11,7 @@ from . import biology, chemistry
 from .biology import BIOLOGY_FAMILIES, generate_biology
 from .chemistry import CHEMISTRY_FAMILIES, generate_chemistry
 from .natural import NATURAL_BIOLOGY, NATURAL_CHEMISTRY, NATURAL_FAMILIES, natural_examples
+from .surface import SURFACE_FORMS
 from .verify import ANSWER_KINDS, answer_parses, judge, vote_key
 
 __all__ = ["SYSTEM_PROMPT", "ScienceDomain"]
@@ -49,6 +50,7 @@ class ScienceDomain(Domain):
         "biology": BIOLOGY_FAMILIES + NATURAL_BIOLOGY,
     }
     natural_families = NATURAL_FAMILIES
+    surface_forms = SURFACE_FORMS
     license = "Apache-2.0"
     data_version = "2"  # 2: biology traces spell the sequence base by base
     split_policy = (

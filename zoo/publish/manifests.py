@@ -2,7 +2,8 @@
 
 A manifest (``data_manifests/<entry>.json``) materialises the entry's data as the code draws it:
 
-* ``train``: ``domain.examples("train", data.train_size, seed=data.seed, families=data.families)``, the
+* ``train``: ``domain.training_examples(data.train_size, seed=data.seed, families=data.families,
+  phrasing=data.phrasing)`` (the ``train`` split, restyled for ``phrasing: varied``), the
   call :func:`srmzoo.train.stages.train` makes (before it drops examples longer than ``data.max_length``
   tokens, which needs the tokenizer and is counted in the run's metrics);
 * each split in ``eval.splits``: ``domain.examples(split, eval.n, seed=0)``, the items
@@ -98,6 +99,7 @@ def _requests(recipe: Recipe) -> dict[str, dict[str, Any]]:
     """The ``examples()`` calls that give the entry's data, by split name."""
     families = list(recipe.data.families) if recipe.data.families is not None else None
     requests = {"train": {"n": recipe.data.train_size, "seed": recipe.data.seed, "families": families}}
+    requests["train"].update(_phrasing(recipe))  # template manifests keep the request they always had
     for split in recipe.eval.splits:
         if split == "train":
             raise SrmzooError(
@@ -108,9 +110,33 @@ def _requests(recipe: Recipe) -> dict[str, dict[str, Any]]:
     return requests
 
 
+def _phrasing(recipe: Recipe) -> dict[str, str]:
+    """A training request's ``phrasing``, recorded only where it is not the templates'."""
+    return {} if recipe.data.phrasing == "template" else {"phrasing": recipe.data.phrasing}
+
+
+def _phrasing_record(domain: Domain, examples: Sequence[Example]) -> dict[str, Any]:
+    """How often each surface form was drawn for the restyled training questions, and how many distinct
+    combinations each family got (the split digest above is of the restyled examples)."""
+    forms = [e.meta.get("surface", {}) for e in examples]
+    per_family: dict[str, set] = {}
+    for e, form in zip(examples, forms):
+        per_family.setdefault(e.family, set()).add(tuple(sorted(form.items())))
+    return {
+        "phrasing": "varied",
+        "how": "srmzoo.phrasing.restyle_question with the domain's surface_forms: openers and closers, the ask "
+        "moved, distractor sentences, units spelled out, small numbers in words; solutions unchanged",
+        "form_counts": {key: sum(bool(f.get(key)) for f in forms)
+                        for key in ("opener", "closer", "moved", "distractor", "units", "words")},
+        "distinct_forms_per_family": {fam: len(v) for fam, v in per_family.items()},
+    }
+
+
 def _materialise(domain: Domain, requests: dict[str, dict[str, Any]]) -> dict[str, list[Example]]:
     return {
-        split: domain.examples(split, req["n"], seed=req["seed"], families=req["families"])
+        split: domain.training_examples(req["n"], seed=req["seed"], families=req["families"],
+                                        phrasing=req.get("phrasing", "template"))
+        if split == "train" else domain.examples(split, req["n"], seed=req["seed"], families=req["families"])
         for split, req in requests.items()
     }
 
@@ -232,13 +258,17 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "train_calls": sum(len(c) for c in traces),
             "train_examples_with_calls": sum(bool(c) for c in traces),
         }
+    if recipe.data.phrasing != "template":
+        manifest["training_phrasing"] = _phrasing_record(domain, data["train"])
     training = list(data["train"])  # everything the entry trains on, for the evaluation-only sets' check
     if "rft" in recipe.stages:  # RFT samples on further train-split problems; they must miss the eval splits too
         r = recipe.rft
         manifest["rft_problems"] = {}
         for round_no in range(1, r.rounds + 1):
-            req = {"n": r.problems, "seed": r.seed + round_no - 1, "families": recipe.data.families}
-            problems = domain.examples("train", r.problems, seed=req["seed"], families=recipe.data.families)
+            req = {"n": r.problems, "seed": r.seed + round_no - 1, "families": recipe.data.families,
+                   **_phrasing(recipe)}
+            problems = domain.training_examples(r.problems, seed=req["seed"], families=recipe.data.families,
+                                                phrasing=recipe.data.phrasing)
             training += problems
             manifest["rft_problems"][f"round-{round_no}"] = {
                 **_split_record(domain, req, problems),
@@ -247,8 +277,9 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             }
     if "grpo" in recipe.stages:  # GRPO's prompts: more train-split problems, also apart from the eval splits
         g = recipe.grpo
-        req = {"n": g.problems, "seed": g.seed, "families": recipe.data.families}
-        problems = domain.examples("train", g.problems, seed=g.seed, families=recipe.data.families)
+        req = {"n": g.problems, "seed": g.seed, "families": recipe.data.families, **_phrasing(recipe)}
+        problems = domain.training_examples(g.problems, seed=g.seed, families=recipe.data.families,
+                                            phrasing=recipe.data.phrasing)
         training += problems
         manifest["grpo_problems"] = {
             **_split_record(domain, req, problems),

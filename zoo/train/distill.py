@@ -395,7 +395,7 @@ def _questions(recipe: Recipe, domain: Domain) -> list[Example]:
     d = recipe.distill
     n = recipe.data.train_size if d.questions is None else d.questions
     families = d.families if d.families is not None else recipe.data.families
-    questions = domain.examples("train", n, seed=_seed(recipe), families=families)
+    questions = domain.training_examples(n, seed=_seed(recipe), families=families, phrasing=recipe.data.phrasing)
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise SrmzooError(

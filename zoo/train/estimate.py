@@ -97,7 +97,8 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     domain = recipe_domain(recipe)
     domain.check_families(recipe.data.families)
     domain.check_trace_style(recipe.data.traces, recipe.data.tools)
-    examples = domain.examples("train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
+    examples = domain.training_examples(recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families,
+                                        phrasing=recipe.data.phrasing)
     tokenizer, counted_with = None, "4 characters per token"
     for candidate in (recipe.model.base, "smollm2-135m-instruct"):
         try:

@@ -131,7 +131,8 @@ def run_grpo(
         )
     continue_training(model, tokenizer, fmt)
     domain = recipe_domain(recipe)
-    dataset = domain.dataset("train", cfg.problems, seed=cfg.seed, families=recipe.data.families)
+    dataset = domain.dataset("train", cfg.problems, seed=cfg.seed, families=recipe.data.families,
+                             phrasing=recipe.data.phrasing)
     dataset = dataset.map(lambda row: {"prompt": fmt.render(tokenizer, fmt.messages(row["question"]))})
 
     args = GRPOConfig(

@@ -201,10 +201,11 @@ def _round_recipe(recipe: Recipe) -> Recipe:
 def _problems(recipe: Recipe, domain: Domain, round_no: int) -> tuple[list[Example], int]:
     """The round's training-split problems, and how many of them the SFT data already had."""
     r = recipe.rft
-    problems = domain.examples("train", r.problems, seed=r.seed + round_no - 1, families=recipe.data.families)
+    problems = domain.training_examples(r.problems, seed=r.seed + round_no - 1, families=recipe.data.families,
+                                        phrasing=recipe.data.phrasing)
     sft_questions = {
-        ex.question for ex in domain.examples("train", recipe.data.train_size, seed=recipe.data.seed,
-                                              families=recipe.data.families)
+        ex.question for ex in domain.training_examples(recipe.data.train_size, seed=recipe.data.seed,
+                                                       families=recipe.data.families, phrasing=recipe.data.phrasing)
     }
     return problems, sum(ex.question in sft_questions for ex in problems)
 

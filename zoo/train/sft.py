@@ -436,8 +436,8 @@ def train_sft(
     set_seed(recipe.train.seed)
     started = time.perf_counter()
     domain = recipe_domain(recipe)
-    examples = list(traces) if traces is not None else domain.examples(
-        "train", recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families)
+    examples = list(traces) if traces is not None else domain.training_examples(
+        recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families, phrasing=recipe.data.phrasing)
     tracker_args(recipe)  # a missing tracker fails before the model loads
     model, tokenizer, resolved = load_model_for_training(recipe)
     fmt = build_prompt_format(recipe, tokenizer, domain)
