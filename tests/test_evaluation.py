@@ -658,6 +658,10 @@ def test_compare_adapters_run_on_the_same_items_and_an_identical_copy_differs_by
     card = render_card(adapter, results_dir=adapter / "eval")
     assert "| toy-tiny-sft (adapter) | adapter | +0.0 | +0.0 – +0.0 | 0 / 0 |" in card
     assert "**toy-tiny (adapter)**" in card and "**toy-tiny-sft (adapter)**" not in card
+    # the first paragraph: this entry beside the others on each split (the base was not scored here)
+    own = results["reports"][0]["accuracy"] * 100
+    assert f"| test | 6 | {own:.1f}% | not scored | - | toy-tiny-sft {own:.1f}%: +0.0 [+0.0, +0.0] |" in card
+    assert card.index("| split | n | this entry |") < card.index("## Use it")
 
     other_domain = tmp_path / "other"
     shutil.copytree(adapter, other_domain)

@@ -185,6 +185,73 @@ def _eval_section(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+HEADLINE_ORDER = ("test", "natural", "ood")  # then the external sets, alphabetically
+
+
+def _headline_order(split: str) -> tuple[int, str]:
+    return (HEADLINE_ORDER.index(split), "") if split in HEADLINE_ORDER else (len(HEADLINE_ORDER), split)
+
+
+def _paired_cell(paired: dict[tuple[str, str], dict[str, Any]], report: dict[str, Any]) -> str:
+    d = paired.get((report["model"], report["prompting"]))
+    if d is None:
+        return "-"
+    return f"{100 * d['difference']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
+
+
+def headline(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """The card's first paragraph: per evaluated split, the entry beside its base's best prompting (the better
+    of zero-shot and few-shot on that split) and every compared adapter, as paired differences with their 95%
+    CIs; and one warning per external set on which the entry loses to its base.
+
+    Returns:
+        ``(table, warnings)``: a Markdown table ("" when no split has results) and the warning sentences.
+
+    >>> res = {"settings": {"split": "external:x", "n": 10, "samples": 1}, "reports": [
+    ...     {"model": "e (adapter)", "prompting": "adapter", "accuracy": 0.2},
+    ...     {"model": "b", "prompting": "zero-shot", "accuracy": 0.3}],
+    ...     "paired": [{"model": "b", "prompting": "zero-shot", "difference": -0.1, "ci_low": -0.3, "ci_high": 0.1}]}
+    >>> table, warnings = headline("e", "b", {"external:x": res})
+    >>> print(table.splitlines()[2])
+    | external:x | 10 | 20.0% | 30.0% (zero-shot) | -10.0 [-30.0, +10.0] | - |
+    >>> warnings
+    ['**On external:x this entry loses to its own base**: 20.0% vs 30.0% (zero-shot), paired -10.0 points [-30.0, +10.0].']
+    """
+    rows, warnings = [], []
+    for split in sorted(evals, key=_headline_order):
+        res = evals[split]
+        settings = res["settings"]
+        if settings.get("samples", 1) > 1 or settings.get("budgets"):
+            continue
+        reports = res["reports"]
+        own = next((r for r in reports if r["model"] == f"{entry} (adapter)" and r["prompting"] == "adapter"), None)
+        if own is None:
+            continue
+        paired = {(d["model"], d["prompting"]): d for d in res.get("paired", [])}
+        bases = [r for r in reports if r["model"] == base and r["prompting"] in ("zero-shot",) + tuple(
+            p for p in {r["prompting"] for r in reports} if p.startswith("few-shot"))]
+        best = max(bases, key=lambda r: r["accuracy"], default=None)
+
+        others = [r for r in reports if r["prompting"] == "adapter" and r["model"] != own["model"]]
+        other_cells = "; ".join(f"{r['model'].removesuffix(' (adapter)')} {_pct(r['accuracy'])}: "
+                                f"{_paired_cell(paired, r)}" for r in others) or "-"
+        base_cell = f"{_pct(best['accuracy'])} ({best['prompting']})" if best else "not scored"
+        vs_base = _paired_cell(paired, best) if best else "-"
+        rows.append(f"| {split} | {settings['n']} | {_pct(own['accuracy'])} | {base_cell} | {vs_base} | {other_cells} |")
+        if best and split.startswith("external:") and own["accuracy"] < best["accuracy"]:
+            warnings.append(f"**On {split} this entry loses to its own base**: {_pct(own['accuracy'])} vs "
+                            f"{_pct(best['accuracy'])} ({best['prompting']}), paired {vs_base.replace(' [', ' points [')}.")
+    if not rows:
+        return "", warnings
+    table = "\n".join([
+        "| split | n | this entry | base's best prompting | difference vs base (points, 95% CI) | other adapters: "
+        "accuracy, difference |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ])
+    return table, warnings
+
+
 def _family_groups(domain: str | None) -> dict[str, tuple[str, ...]]:
     try:
         return dict(get_domain(domain).family_groups) if domain else {}
@@ -577,6 +644,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
             base_note=_base_note(meta),
             tools_note=_tools_note(fmt.tools),
             evals=[_eval_section(r) for r in evals.values()],
+            headline=headline(entry, meta["base"]["name"], evals),
             training_line=training_line,
             curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
             recipe_path=_recipe_path(entry),
