@@ -49,6 +49,7 @@ __all__ = [
     "split_slug",
     "Check",
     "Domain",
+    "check_counts",
     "Example",
     "RewardFn",
     "Verdict",
@@ -266,6 +267,21 @@ def row_meta(columns: Mapping[str, Any], i: int, n: int) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def check_counts(*, example: int = 100, **values: Any) -> None:
+    """Each named value is a non-negative integer (``n``, ``seed`` of a data request), or one clear error.
+
+    >>> check_counts(n=3, seed=0)
+    >>> check_counts(n=-1, example=200)
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: n must be a non-negative integer, got -1
+      hint: e.g. n=200
+    """
+    for label, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SrmzooError(f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}={example}")
+
+
 def sole_boxed(text: str, *, trailing: str = ".!$)]\\") -> str | None:
     r"""The content of ``text``'s only ``\boxed{...}`` (nested braces allowed, stripped), when it is closed and
     nothing but white space and ``trailing`` characters follows it; else None.
@@ -434,9 +450,7 @@ class Domain(abc.ABC):
         chosen = self.check_families(families)
         if not chosen:
             raise SrmzooError(f"no {self.name} families chosen", hint=f"pick from: {', '.join(self.families)}")
-        for label, value in (("n", n), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SrmzooError(f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=100")
+        check_counts(n=n, seed=seed)
         return chosen
 
     def check_split(self, split: str, *, benchmarks: bool = False) -> None:

@@ -40,8 +40,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from srmzoo.domain import Example
-from srmzoo.errors import SrmzooError
+from srmzoo.domain import Example, check_counts
 
 from .answer_format import python_block
 
@@ -1258,11 +1257,7 @@ def natural_examples(n: int, *, seed: int = 0) -> list[Example]:
     >>> ex.id, ex.meta["function"] in ex.question, ex.meta["tests"].startswith(f"assert {ex.answer}(")
     ('coding/natural/text_cleanup/00000', True, True)
     """
-    for label, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SrmzooError(
-                f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=200"
-            )
+    check_counts(n=n, seed=seed, example=200)
     families = list(NATURAL_FAMILIES)
     seen: set[str] = set()
     out = []

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from srmzoo.domain import Example
-from srmzoo.errors import SrmzooError, UnknownNameError
+from srmzoo.domain import Example, check_counts
+from srmzoo.errors import UnknownNameError
 from srmzoo.phrasing import number_words, quantity_words
 
 from .clinical_units import (
@@ -1050,10 +1050,6 @@ def natural_examples(n: int, *, seed: int = 0) -> list[Example]:
     >>> [e.family for e in natural_examples(2)]
     ['weight_based_dose', 'infusion_rate']
     """
-    for label, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SrmzooError(
-                f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=200"
-            )
+    check_counts(n=n, seed=seed, example=200)
     families = tuple(NATURAL_CALCULATORS)
     return [natural_example(families[i % len(families)], i // len(families), seed=seed) for i in range(n)]

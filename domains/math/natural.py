@@ -38,8 +38,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from srmzoo.domain import Example
-from srmzoo.errors import SrmzooError
+from srmzoo.domain import Example, check_counts
 
 from .problem import fmt, pick_name, solution_text
 
@@ -1115,11 +1114,7 @@ def natural_examples(n: int, *, seed: int = 0) -> list[Example]:
     >>> ex.id, ex.solution.endswith(f"\\boxed{{{ex.answer}}}.")
     ('math/natural/bill_split/00000', True)
     """
-    for label, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SrmzooError(
-                f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=200"
-            )
+    check_counts(n=n, seed=seed, example=200)
     families = list(NATURAL_FAMILIES)
     seen: set[Any] = set()
     out = []

@@ -40,8 +40,8 @@ from Bio.SeqUtils import MeltingTemp
 from rdkit import Chem
 from rdkit.Chem import Descriptors, rdMolDescriptors
 
-from srmzoo.domain import Example
-from srmzoo.errors import SrmzooError, UnknownNameError
+from srmzoo.domain import Example, check_counts
+from srmzoo.errors import UnknownNameError
 from srmzoo.phrasing import number_words, quantity_words
 
 from .chemistry import reaction_product
@@ -1104,10 +1104,6 @@ def natural_examples(n: int, *, seed: int = 0) -> list[Example]:
     >>> [e.family for e in natural_examples(3)]
     ['mole_mass_conversion', 'solution_preparation', 'dilution']
     """
-    for label, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SrmzooError(
-                f"{label} must be a non-negative integer, got {value!r}", hint=f"e.g. {label}=200"
-            )
+    check_counts(n=n, seed=seed, example=200)
     families = tuple(NATURAL_FAMILIES)
     return [natural_example(families[i % len(families)], i // len(families), seed=seed) for i in range(n)]
