@@ -442,26 +442,25 @@ def test_sft_on_traces_refuses_a_teacher_that_solved_nothing(
 # -------------------------------------------------------------------------------------------- entry teacher
 
 
-def test_a_zoo_entry_teaches_on_torch(tmp_path, tiny_run, parity_verifier):
-    from srmzoo.artifacts import sha256_file
-
-    adapter = tiny_run / "adapter"
-    recipe = Recipe.from_dict(
+def entry_teacher_recipe(teacher: Path, out: Path, **distill) -> Recipe:
+    """Two toy questions, two samples each, from a zoo entry as the teacher."""
+    return Recipe.from_dict(
         {
             "name": "toy-from-entry",
             "domain": "toy-addition",
             "model": {"base": "smollm2-135m-instruct"},
             "data": {"train_size": 2},
-            "distill": {
-                "teacher": str(adapter),
-                "samples": 2,
-                "temperature": 1.0,
-                "max_new_tokens": 6,
-                "backend": "torch",
-                "out": str(tmp_path / "traces"),
-            },
+            "distill": {"teacher": str(teacher), "samples": 2, "temperature": 1.0, "max_new_tokens": 6,
+                        "out": str(out), **distill},
         }
     )
+
+
+def test_a_zoo_entry_teaches_on_torch(tmp_path, tiny_run, parity_verifier):
+    from srmzoo.artifacts import sha256_file
+
+    adapter = tiny_run / "adapter"
+    recipe = entry_teacher_recipe(adapter, tmp_path / "traces", backend="torch")
     m = run_distill(recipe, progress=False).manifest
     assert m["teacher"]["kind"] == "entry" and m["teacher"]["backend"] == "torch"
     assert m["teacher"]["identity"]["sha256"] == sha256_file(adapter / "adapter_model.safetensors")
@@ -613,21 +612,7 @@ def test_a_zoo_entry_teaches_on_llama_cpp_through_its_gguf_export(
         exported.append(gguf_for(adapter_dir, "f32", base_path=tiny_base_dir))
         return exported[-1]
 
-    recipe = Recipe.from_dict(
-        {
-            "name": "toy-from-entry",
-            "domain": "toy-addition",
-            "model": {"base": "smollm2-135m-instruct"},
-            "data": {"train_size": 2},
-            "distill": {
-                "teacher": str(tiny_run / "adapter"),
-                "samples": 2,
-                "temperature": 1.0,
-                "max_new_tokens": 6,
-                "out": str(tmp_path / "traces"),
-            },
-        }
-    )
+    recipe = entry_teacher_recipe(tiny_run / "adapter", tmp_path / "traces")
     m = run_distill(recipe, progress=False, entry_gguf=export).manifest
     assert m["teacher"]["kind"] == "entry" and m["teacher"]["backend"] == "llama.cpp" and len(exported) == 1
     assert m["acceptance"]["samples"] == 4 and m["throughput"]["new_tokens"] > 0
