@@ -697,3 +697,26 @@ def test_the_eval_command_takes_unset_flags_from_the_recipe_and_set_ones_from_th
     settings = json.loads((out / "results_test.json").read_text())["settings"]
     assert (settings["n"], settings["max_new_tokens"], settings["few_shot"]) == (2, 3, 0)  # from the command line
     assert settings["batch_size"] == recipe.batch_size and settings["compare"] == list(recipe.compare)  # the recipe's
+
+
+def test_a_committed_card_gets_its_headline_from_the_results_beside_it(tmp_path):
+    from srmzoo.publish.cards import HEADLINE_START, refresh_headline
+
+    card = tmp_path / "coding-135m"
+    shutil.copytree(Path(__file__).parents[1] / "model_cards" / "coding-135m", card)
+    readme = card / "README.md"
+    old = readme.read_text()
+    if HEADLINE_START in old:  # start from a card written before headlines
+        head, rest = old.split(HEADLINE_START, 1)
+        readme.write_text(head + rest.split("<!-- /srmzoo:headline -->\n\n", 1)[1])
+    refresh_headline(card)
+    text = readme.read_text()
+    after_title = text.split("# coding-135m\n\n", 1)[1]
+    # the loss to the base on an external set comes first, with its paired CI; the greedy test row, not k=8
+    assert after_title.startswith(HEADLINE_START + "\n\n**On humaneval this entry loses to its own base**: 1.2% vs 3.7%")
+    assert "| test | 300 | 51.0% | 4.7% (zero-shot) | +46.3 [+40.7, +52.0] | - |" in text
+    assert "Not measured for this entry: `natural`, `external:mbpp`." in text
+    refresh_headline(card)
+    assert readme.read_text() == text  # idempotent: the marked block is replaced, not added again
+    with pytest.raises(SrmzooError, match="no model card"):
+        refresh_headline(tmp_path / "nothing")

@@ -346,8 +346,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 @command
 def cmd_card(args: argparse.Namespace) -> int:
-    from .publish.cards import write_card
+    from .publish.cards import card_dir, refresh_headline, write_card
 
+    if args.headline_only:
+        path = refresh_headline(args.out_dir or card_dir(args.entry))
+        print(f"rewrote the headline of {path}")
+        return 0
     path = write_card(args.entry, out_dir=args.out_dir, repo=args.repo)
     print(f"wrote {path} (and the artifacts it renders, beside it)")
     return 0
@@ -575,6 +579,9 @@ def _add_card(sub: argparse._SubParsersAction) -> None:
     p.add_argument("entry", help="entry name in the local zoo store, adapter dir, or run dir")
     p.add_argument("--out-dir", help="where the card goes (default: model_cards/<entry>)")
     p.add_argument("--repo", metavar="ORG/NAME", help="Hub repo named in the usage snippets (default: the recipe's publish.repo)")
+    p.add_argument("--headline-only", action="store_true",
+                   help="rewrite only the headline (entry vs base per split) of the committed card model_cards/ENTRY "
+                   "from the results files beside it; needs no adapter")
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:

@@ -192,6 +192,31 @@ def _headline_order(split: str) -> tuple[int, str]:
     return (HEADLINE_ORDER.index(split), "") if split in HEADLINE_ORDER else (len(HEADLINE_ORDER), split)
 
 
+def _unmeasured(evals: dict[str, dict[str, Any]]) -> list[str]:
+    """The domain's evaluation splits (test, natural, external sets) that no greedy result here covers."""
+    domain_name = next((r.get("domain") for r in evals.values()), None)
+    try:
+        domain = get_domain(domain_name) if domain_name else None
+    except SrmzooError:
+        return []
+    if domain is None:
+        return []
+    measured = {r["settings"]["split"] for r in evals.values()}
+    measured |= {f"external:{m}" for m in measured if domain.is_external(m)}  # older results: bare names
+    return [s for s in ["test", *domain.evaluation_splits()] if s not in measured]
+
+
+def _is_external(domain: str | None, split: str) -> bool:
+    """Whether ``split`` is an external set: ``external:NAME``, or a bare benchmark name of the domain (results
+    written before the prefix)."""
+    if split.startswith("external:"):
+        return True
+    try:
+        return get_domain(domain).is_external(split) if domain else False
+    except SrmzooError:  # a user-data domain, or one not installed here
+        return False
+
+
 def _paired_cell(paired: dict[tuple[str, str], dict[str, Any]], report: dict[str, Any]) -> str:
     d = paired.get((report["model"], report["prompting"]))
     if d is None:
@@ -218,9 +243,10 @@ def headline(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> tuple[s
     ['**On external:x this entry loses to its own base**: 20.0% vs 30.0% (zero-shot), paired -10.0 points [-30.0, +10.0].']
     """
     rows, warnings = [], []
-    for split in sorted(evals, key=_headline_order):
-        res = evals[split]
+    for key in sorted(evals, key=lambda k: _headline_order(evals[k]["settings"]["split"])):
+        res = evals[key]
         settings = res["settings"]
+        split = settings["split"]
         if settings.get("samples", 1) > 1 or settings.get("budgets"):
             continue
         reports = res["reports"]
@@ -238,7 +264,9 @@ def headline(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> tuple[s
         base_cell = f"{_pct(best['accuracy'])} ({best['prompting']})" if best else "not scored"
         vs_base = _paired_cell(paired, best) if best else "-"
         rows.append(f"| {split} | {settings['n']} | {_pct(own['accuracy'])} | {base_cell} | {vs_base} | {other_cells} |")
-        if best and split.startswith("external:") and own["accuracy"] < best["accuracy"]:
+        split = settings["split"]
+        external = _is_external(res.get("domain"), split)
+        if best and external and own["accuracy"] < best["accuracy"]:
             warnings.append(f"**On {split} this entry loses to its own base**: {_pct(own['accuracy'])} vs "
                             f"{_pct(best['accuracy'])} ({best['prompting']}), paired {vs_base.replace(' [', ' points [')}.")
     if not rows:
@@ -250,6 +278,59 @@ def headline(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> tuple[s
         *rows,
     ])
     return table, warnings
+
+
+HEADLINE_START, HEADLINE_END = "<!-- srmzoo:headline -->", "<!-- /srmzoo:headline -->"
+HEADLINE_INTRO = (
+    "Measured here, greedy, on the same items for every model (`test`: the generated held-out split; `natural`:\n"
+    "held-out question families phrased as people ask; `external:*`: sets nobody here generated):"
+)
+
+
+def headline_block(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> str:
+    """The card's headline (:func:`headline`) as the Markdown between its markers: the warnings, then the table."""
+    table, warnings = headline(entry, base, evals)
+    parts = [*warnings, *([HEADLINE_INTRO, table] if table else [])]
+    missing = _unmeasured(evals)
+    if missing:
+        parts.append(f"Not measured for this entry: {', '.join(f'`{m}`' for m in missing)}.")
+    return "\n\n".join([HEADLINE_START, *parts, HEADLINE_END])
+
+
+def refresh_headline(card: str | Path) -> Path:
+    """Rewrite the headline of a committed card (``model_cards/<entry>/``) from the results files beside it,
+    without its adapter: the marked block is replaced, or, in a card written before headlines, put under the
+    title (and the healthcare disclaimer). Returns the README's path.
+
+    Raises:
+        SrmzooError: no README.md there, or no results file of this entry beside it.
+    """
+    card = Path(card)
+    readme = card / "README.md"
+    if not readme.is_file():
+        raise SrmzooError(f"no model card at {readme}", hint="render one with `srmzoo card ENTRY` first")
+    entry = card.name
+    evals: dict[str, dict[str, Any]] = {}
+    for path in sorted(card.glob("results_*.json")):
+        res = json.loads(path.read_text())
+        if res.get("entry") == entry:  # keyed by file: a sampled run of a split sits beside its greedy one
+            evals[path.stem.removeprefix("results_")] = res
+    if not evals:
+        raise SrmzooError(f"{card} has no results of {entry!r}", hint=f"run `srmzoo eval {entry}` and `srmzoo card`")
+    base = next(iter(evals.values()))["base"]["name"]
+    block = headline_block(entry, base, evals)
+    text = readme.read_text()
+    if HEADLINE_START in text and HEADLINE_END in text:
+        head, rest = text.split(HEADLINE_START, 1)
+        text = head + block + rest.split(HEADLINE_END, 1)[1]
+    else:
+        title = f"\n# {entry}\n\n"
+        at = text.index(title) + len(title)
+        if text[at:].startswith("> **"):  # the disclaimer stays first
+            at = text.index("\n\n", at) + 2
+        text = text[:at] + block + "\n\n" + text[at:]
+    readme.write_text(text)
+    return readme
 
 
 def _family_groups(domain: str | None) -> dict[str, tuple[str, ...]]:
@@ -644,7 +725,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
             base_note=_base_note(meta),
             tools_note=_tools_note(fmt.tools),
             evals=[_eval_section(r) for r in evals.values()],
-            headline=headline(entry, meta["base"]["name"], evals),
+            headline=headline_block(entry, meta["base"]["name"], evals),
             training_line=training_line,
             curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
             recipe_path=_recipe_path(entry),
