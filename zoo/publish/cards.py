@@ -291,6 +291,12 @@ def headline_block(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> s
     """The card's headline (:func:`headline`) as the Markdown between its markers: the warnings, then the table."""
     table, warnings = headline(entry, base, evals)
     parts = [*warnings, *([HEADLINE_INTRO, table] if table else [])]
+    own = {r["settings"]["split"]: rep["accuracy"] for r in evals.values() if r["settings"].get("samples", 1) == 1
+           and not r["settings"].get("budgets")
+           for rep in r["reports"] if rep["model"] == f"{entry} (adapter)" and rep["prompting"] == "adapter"}
+    if "test" in own and "natural" in own:
+        parts.append(f"The gap between the test split and the natural one: {100 * (own['test'] - own['natural']):.1f} "
+                     "points (the goal is at most 10: the entry should not only fit its own templates).")
     missing = _unmeasured(evals)
     if missing:
         parts.append(f"Not measured for this entry: {', '.join(f'`{m}`' for m in missing)}.")
