@@ -348,3 +348,42 @@ def test_benchmark_loader_errors_name_the_problem(tmp_path):
     (tmp_path / "x.txt").write_text("x")
     with pytest.raises(SrmzooError, match="unsupported gsm8k file type"):
         load_benchmark("gsm8k", data_files=tmp_path / "x.txt")
+
+
+# -------------------------------------------------------------------------------------- breadth families
+
+BREADTH = ["averages", "ratio_share", "unit_conversion"]
+
+
+def test_breadth_families_are_opt_in(math):
+    assert set(math.extra_families) == set(BREADTH) and not set(BREADTH) & set(math.families)
+    assert {e.family for e in math.examples("train", 50)} == set(math.families)  # the default mix is unchanged
+    assert {e.family for e in math.examples("train", 6, families=BREADTH)} == set(BREADTH)
+    with pytest.raises(UnknownNameError, match="unit_conversion"):
+        math.examples("train", 1, families=["unit_conversoin"])
+
+
+def test_breadth_splits_are_disjoint_and_their_solutions_verify(math):
+    from srmzoo.domains.math.splits import _draw, split_of_key
+
+    drawn = {split: math.examples(split, 300, families=BREADTH) for split in ("train", "test", "ood")}
+    for split, examples in drawn.items():
+        assert all(math.check(e.solution, e).correct for e in examples), split
+        assert len({e.question for e in examples}) >= 0.9 * len(examples), split
+    # train and test own opposite sides of the content hash; ood uses other structures and phrasings
+    for split in ("train", "test"):
+        for family in BREADTH:
+            assert all(split_of_key(family, _draw(split, family, 0, i).key) == split for i in range(40))
+    questions = {split: {e.question for e in ex} for split, ex in drawn.items()}
+    assert not questions["train"] & questions["test"] and not questions["ood"] & (questions["train"] | questions["test"])
+    assert {e.meta["kind"] for e in drawn["ood"]} == {"mean", "target", "three_way", "three_unit"}
+    assert not {e.meta["kind"] for e in drawn["ood"]} & {"share", "difference", "mixed", "whole"}
+
+
+def test_breadth_families_never_pose_a_natural_item(math):
+    from srmzoo.contamination import verbatim_leaks
+
+    training = [t for e in math.training_examples(3000, families=BREADTH, phrasing="varied") for t in (e.question, e.solution)]
+    natural = math.natural_examples(300)
+    assert not set(BREADTH) & set(math.natural_families)
+    assert verbatim_leaks(training, [e.question for e in natural]) == []

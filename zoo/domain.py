@@ -337,7 +337,9 @@ class Domain(abc.ABC):
         name: registry name, e.g. ``"math"``.
         description: one line for ``srmzoo list`` and model cards.
         system_prompt: instruction naming the answer format (saved with every adapter).
-        families: the data families this domain generates.
+        families: the data families this domain generates, and draws from when a request names none.
+        extra_families: opt-in families (math's breadth families): generated like the others when a request
+            names them, never in the default mix, so data drawn before they existed still reproduces.
         license: license of the data (generated data: the project's own, Apache-2.0).
         data_version: bump whenever generated data changes; recorded in manifests and cards.
         disclaimer: what outputs must not be used for, shown by the reasoner, the CLI and the cards
@@ -366,6 +368,7 @@ class Domain(abc.ABC):
     description: ClassVar[str] = ""
     system_prompt: ClassVar[str] = ""
     families: ClassVar[tuple[str, ...]] = ()
+    extra_families: ClassVar[tuple[str, ...]] = ()
     license: ClassVar[str] = "Apache-2.0"
     data_version: ClassVar[str] = "1"
     disclaimer: ClassVar[str | None] = None
@@ -615,8 +618,8 @@ class Domain(abc.ABC):
                 raise SrmzooError(f"{fam!r} is an evaluation-only set of {self.name}, never training data",
                                   hint=f"evaluate on it with --split {split}; training families: "
                                   f"{', '.join(self.families)}")
-            if fam not in self.families:
-                raise UnknownNameError(f"{self.name} family", fam, self.families)
+            if fam not in self.families and fam not in self.extra_families:
+                raise UnknownNameError(f"{self.name} family", fam, (*self.families, *self.extra_families))
         return chosen
 
     def restyle_forms(self, example: Example) -> SurfaceForms | None:

@@ -8,6 +8,7 @@ from typing import Any
 from srmzoo.domain import Check, Domain, Example, completion_text, last_boxed
 from srmzoo.phrasing import SurfaceForms
 
+from .breadth import BREADTH_FAMILIES
 from .gsm_symbolic import GSM_SYMBOLIC_SOURCE, gsm_symbolic_examples
 from .natural import NATURAL_FAMILIES, natural_examples
 from .splits import FAMILIES, generate_examples
@@ -42,6 +43,7 @@ class MathDomain(Domain):
     system_prompt = SYSTEM_PROMPT
     answer_cue = "\nThe answer is \\boxed{"
     families = tuple(FAMILIES)
+    extra_families = tuple(BREADTH_FAMILIES)
     natural_families = NATURAL_FAMILIES
     trace_styles = {
         "direct": "domains.math.tool_traces: arithmetic and fraction items are one calculator call on the "

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from srmzoo.domain import Example
 
 from .arithmetic import arithmetic
+from .breadth import BREADTH_FAMILIES
 from .fraction_arithmetic import fraction_arithmetic
 from .linear_equations import linear_equation
 from .percentages import percentages
@@ -65,7 +66,7 @@ def _rng(split: str, family: str, seed: int, index: int) -> random.Random:
 
 def _draw(split: str, family: str, seed: int, index: int) -> Problem:
     rng = _rng(split, family, seed, index)
-    generator = FAMILIES[family]
+    generator = FAMILIES.get(family) or BREADTH_FAMILIES[family]
     for _ in range(_MAX_DRAWS):
         problem = generator(rng, ood=split == "ood")
         if split == "ood" or split_of_key(family, problem.key) == split:
