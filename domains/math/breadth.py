@@ -90,9 +90,11 @@ WHOLE_ASKS = (
     "How many {uw} are there in {big} {Uw}?",
     "Convert {big} {Uw} into {uw}.",
 )
-OOD_CONVERT_ASKS = (
-    "A race took {h} h {m} min {s} s. Express the time in seconds.",
-    "A hiking trail is {km} km {m} m {cm} cm long. Give its length in centimetres.",
+OOD_THREE_UNITS = (  # (units, factors of the first two to the third, ranges of the three parts, the ask)
+    (("h", "min", "s"), (3600, 60), ((1, 9), (1, 59), (1, 59)),
+     "A race took {0} h {1} min {2} s. Express the time in seconds."),
+    (("km", "m", "cm"), (100_000, 100), ((1, 20), (1, 999), (1, 99)),
+     "A hiking trail is {0} km {1} m {2} cm long. Give its length in centimetres."),
 )
 
 
@@ -204,22 +206,16 @@ def unit_conversion(rng: random.Random, *, ood: bool) -> Problem:
     True
     """
     if ood:
-        if rng.random() < 0.5:
-            h, m, s = rng.randint(1, 9), rng.randint(1, 59), rng.randint(1, 59)
-            value = h * 3600 + m * 60 + s
-            steps = [f"{h} h is {h} × 3600 = {h * 3600} s.", f"{m} min is {m} × 60 = {m * 60} s.",
-                     f"Total: {h * 3600} + {m * 60} + {s} = {value} s."]
-            template, key = 0, ("time3", h, m, s)
-            question = OOD_CONVERT_ASKS[0].format(h=h, m=m, s=s)
-        else:
-            km, m, cm = rng.randint(1, 20), rng.randint(1, 999), rng.randint(1, 99)
-            value = km * 100_000 + m * 100 + cm
-            steps = [f"{km} km is {km} × 100000 = {km * 100_000} cm.", f"{m} m is {m} × 100 = {m * 100} cm.",
-                     f"Total: {km * 100_000} + {m * 100} + {cm} = {value} cm."]
-            template, key = 1, ("length3", km, m, cm)
-            question = OOD_CONVERT_ASKS[1].format(km=km, m=m, cm=cm)
-        return Problem(question, Fraction(value), str(value), tuple(steps), ("unit_conversion", *key),
-                       {"kind": "three_unit", "template": template})
+        template = rng.randrange(len(OOD_THREE_UNITS))
+        units, factors, ranges, ask = OOD_THREE_UNITS[template]
+        parts = [rng.randint(*r) for r in ranges]
+        converted = [part * factor for part, factor in zip(parts, factors)]
+        value = sum(converted) + parts[2]
+        steps = [f"{part} {unit} is {part} × {factor} = {c} {units[2]}."
+                 for part, unit, factor, c in zip(parts, units, factors, converted)]
+        steps.append(f"Total: {converted[0]} + {converted[1]} + {parts[2]} = {value} {units[2]}.")
+        return Problem(ask.format(*parts), Fraction(value), str(value), tuple(steps),
+                       ("unit_conversion", units[0], *parts), {"kind": "three_unit", "template": template})
     quantity = rng.choice(sorted(UNITS))
     big_unit, small_unit, factor, thing, (lo, hi) = UNITS[quantity]
     big = rng.randint(lo, hi)
