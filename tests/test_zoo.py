@@ -52,7 +52,8 @@ def test_headline_entries_and_ablations_are_told_apart_by_their_recipes_folder()
     ablations = [name for name, e in entries().items() if e.ablation]
     assert ablations == ["medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools",
                          "medical-135m-tools-rft", "math-135m-grpo", "math-135m-plain", "math-135m-rft",
-                         "math-135m-tools", "science-135m", "science-135m-grpo", "science-135m-rft"]
+                         "math-135m-tools", "math-135m-varied", "science-135m", "science-135m-grpo",
+                         "science-135m-rft"]
     for name in ablations:
         entry = get_entry(name)  # resolves by name like a headline entry
         assert Path(entry.recipe.source).relative_to(recipe_root()).parts == (entry.domain, "ablations", f"{name}.yaml")
@@ -97,7 +98,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[2:-2]] == HEADLINE
     assert all("recipe only" in line for line in lines[2:-2])
-    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 11 ablations "
+    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 12 ablations "
                           "(recipes/<domain>/ablations/, docs/ablations.md)."]
 
     assert main(["list", "--all"]) == 0
@@ -106,7 +107,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     kinds = {line.split()[0]: line.split()[1] for line in lines[2:]}
     assert list(kinds) == list(entries())
     assert kinds == {name: "ablation" if e.ablation else "headline" for name, e in entries().items()}
-    assert list(kinds.values()).count("ablation") == 11
+    assert list(kinds.values()).count("ablation") == 12
 
 
 # ---------------------------------------------------------------------------------------- load + reasoner
