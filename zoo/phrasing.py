@@ -167,7 +167,7 @@ def _parts(text: str) -> tuple[list[str], str]:
     """The question's parts (paragraphs, else lines, else sentences) and what joins them."""
     for sep in ("\n\n", "\n"):
         if sep in text.strip():
-            return [p for p in text.strip().split(sep)], sep
+            return text.strip().split(sep), sep
     return _SENTENCE.split(text.strip()), " "
 
 
@@ -229,7 +229,7 @@ def restyle_question(question: str, rng: random.Random, forms: SurfaceForms) -> 
         moved = _move_ask(parts)
         if moved is not None:
             parts, form["moved"] = moved, True
-    if forms.distractors and rng.random() < forms.p_distractor and len(parts) >= 1:
+    if forms.distractors and rng.random() < forms.p_distractor:
         name = rng.choice([n for n in forms.names if n not in question] or list(forms.names))
         sentence = rng.choice(forms.distractors).format(name=name, k=rng.randint(2, 12))
         # between context parts, never after the last one (the ask or the code stays at its end)

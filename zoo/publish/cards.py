@@ -192,13 +192,25 @@ def _headline_order(split: str) -> tuple[int, str]:
     return (HEADLINE_ORDER.index(split), "") if split in HEADLINE_ORDER else (len(HEADLINE_ORDER), split)
 
 
+def _results_domain(name: str | None) -> Domain | None:
+    """The domain a results file names, or None for a user-data domain or one not installed here."""
+    try:
+        return get_domain(name) if name else None
+    except SrmzooError:
+        return None
+
+
+def _own_greedy(entry: str, res: dict[str, Any]) -> dict[str, Any] | None:
+    """The entry's own report in a greedy results file (None for a sampled or budgeted one, or without it)."""
+    if res["settings"].get("samples", 1) > 1 or res["settings"].get("budgets"):
+        return None
+    return next((r for r in res["reports"] if r["model"] == f"{entry} (adapter)" and r["prompting"] == "adapter"),
+                None)
+
+
 def _unmeasured(evals: dict[str, dict[str, Any]]) -> list[str]:
     """The domain's evaluation splits (test, natural, external sets) that no greedy result here covers."""
-    domain_name = next((r.get("domain") for r in evals.values()), None)
-    try:
-        domain = get_domain(domain_name) if domain_name else None
-    except SrmzooError:
-        return []
+    domain = _results_domain(next((r.get("domain") for r in evals.values()), None))
     if domain is None:
         return []
     measured = {r["settings"]["split"] for r in evals.values()}
@@ -211,10 +223,8 @@ def _is_external(domain: str | None, split: str) -> bool:
     written before the prefix)."""
     if split.startswith("external:"):
         return True
-    try:
-        return get_domain(domain).is_external(split) if domain else False
-    except SrmzooError:  # a user-data domain, or one not installed here
-        return False
+    found = _results_domain(domain)
+    return found is not None and found.is_external(split)
 
 
 def _paired_cell(paired: dict[tuple[str, str], dict[str, Any]], report: dict[str, Any]) -> str:
@@ -245,28 +255,22 @@ def headline(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> tuple[s
     rows, warnings = [], []
     for key in sorted(evals, key=lambda k: _headline_order(evals[k]["settings"]["split"])):
         res = evals[key]
-        settings = res["settings"]
+        settings, reports = res["settings"], res["reports"]
         split = settings["split"]
-        if settings.get("samples", 1) > 1 or settings.get("budgets"):
-            continue
-        reports = res["reports"]
-        own = next((r for r in reports if r["model"] == f"{entry} (adapter)" and r["prompting"] == "adapter"), None)
+        own = _own_greedy(entry, res)
         if own is None:
             continue
         paired = {(d["model"], d["prompting"]): d for d in res.get("paired", [])}
-        bases = [r for r in reports if r["model"] == base and r["prompting"] in ("zero-shot",) + tuple(
-            p for p in {r["prompting"] for r in reports} if p.startswith("few-shot"))]
+        bases = [r for r in reports if r["model"] == base
+                 and (r["prompting"] == "zero-shot" or r["prompting"].startswith("few-shot"))]
         best = max(bases, key=lambda r: r["accuracy"], default=None)
-
         others = [r for r in reports if r["prompting"] == "adapter" and r["model"] != own["model"]]
         other_cells = "; ".join(f"{r['model'].removesuffix(' (adapter)')} {_pct(r['accuracy'])}: "
                                 f"{_paired_cell(paired, r)}" for r in others) or "-"
         base_cell = f"{_pct(best['accuracy'])} ({best['prompting']})" if best else "not scored"
         vs_base = _paired_cell(paired, best) if best else "-"
         rows.append(f"| {split} | {settings['n']} | {_pct(own['accuracy'])} | {base_cell} | {vs_base} | {other_cells} |")
-        split = settings["split"]
-        external = _is_external(res.get("domain"), split)
-        if best and external and own["accuracy"] < best["accuracy"]:
+        if best and _is_external(res.get("domain"), split) and own["accuracy"] < best["accuracy"]:
             warnings.append(f"**On {split} this entry loses to its own base**: {_pct(own['accuracy'])} vs "
                             f"{_pct(best['accuracy'])} ({best['prompting']}), paired {vs_base.replace(' [', ' points [')}.")
     if not rows:
@@ -291,9 +295,7 @@ def headline_block(entry: str, base: str, evals: dict[str, dict[str, Any]]) -> s
     """The card's headline (:func:`headline`) as the Markdown between its markers: the warnings, then the table."""
     table, warnings = headline(entry, base, evals)
     parts = [*warnings, *([HEADLINE_INTRO, table] if table else [])]
-    own = {r["settings"]["split"]: rep["accuracy"] for r in evals.values() if r["settings"].get("samples", 1) == 1
-           and not r["settings"].get("budgets")
-           for rep in r["reports"] if rep["model"] == f"{entry} (adapter)" and rep["prompting"] == "adapter"}
+    own = {r["settings"]["split"]: rep["accuracy"] for r in evals.values() if (rep := _own_greedy(entry, r))}
     if "test" in own and "natural" in own:
         parts.append(f"The gap between the test split and the natural one: {100 * (own['test'] - own['natural']):.1f} "
                      "points (the goal is at most 10: the entry should not only fit its own templates).")
