@@ -107,3 +107,14 @@ def test_the_check_finds_a_planted_item(training_text, evaluation_items):
     questions = [e.question for e in evaluation_items["healthcare external:medcalc"]]
     assert verbatim_leaks(planted, questions) == [7]
     assert normalise(item.question) in normalise(planted[-1])
+
+
+def test_no_evaluation_item_appears_in_the_general_prompts(evaluation_items):
+    """The replay slice's whole prompt pool (data.general_size draws from it). Its replies are the base's own,
+    generated when training starts (their sha256 is in the run's summary), so only the prompts can be checked
+    ahead."""
+    from srmzoo.general import TASKS, TOPIC_SPLITS, general_prompts
+
+    pool = general_prompts("train", len(TASKS) * len(TOPIC_SPLITS["train"]))
+    leaks = {label: verbatim_leaks(pool, [e.question for e in examples]) for label, examples in evaluation_items.items()}
+    assert {label: found for label, found in leaks.items() if found} == {}

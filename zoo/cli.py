@@ -168,6 +168,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_forgetting(args: argparse.Namespace) -> int:
+    from .eval.forgetting import format_forgetting, measure_forgetting
+
+    results = measure_forgetting(args.target, n=args.n, seed=args.seed, compare_adapters=args.compare_adapters or (),
+                                 batch_size=args.batch_size, device=args.device, out_dir=args.out_dir,
+                                 progress=not args.quiet)
+    print(format_forgetting(results))
+    print(f"written: {results['path']}")
+    return 0
+
+
+@command
 def cmd_data(args: argparse.Namespace) -> int:
     """``data manifest``: write an entry's data manifest; ``data check``: regenerate and compare (exit 1 on a difference)."""
     from .publish import manifests
@@ -489,6 +501,26 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="experts: load an adapter on a base whose identity differs from the recorded one")
 
 
+def _add_forgetting(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "forgetting",
+        help="how far an adapter drifted from its base on general prompts (catastrophic forgetting)",
+        description="Score an adapter, and other adapters of the same base, on held-out general prompts (everyday "
+        "requests on topics no replay slice uses) answered by the base itself: the mean negative log-likelihood "
+        "per token of the base's own replies. An adapter's drift is its increase over the base with the same "
+        "prompt, with a 95% paired bootstrap interval; 0 means no forgetting. Writes forgetting.json.",
+    )
+    p.add_argument("target", help="adapter dir, run dir, or entry name in the local zoo store")
+    p.add_argument("--compare-adapter", nargs="*", metavar="ADAPTER", dest="compare_adapters",
+                   help="other adapters of the same base, scored on the same replies (e.g. the recipe without "
+                   "data.general_size)")
+    p.add_argument("--n", type=int, default=100, help="held-out general prompts (10 to 288; default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--device", choices=["cpu", "cuda"])
+    p.add_argument("--out-dir", help="where forgetting.json goes (default: the adapter's eval/ folder)")
+
+
 def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "data",
@@ -649,7 +681,7 @@ def _add_pull(sub: argparse._SubParsersAction) -> None:
 
 # One function per subcommand, in the order `srmzoo --help` lists them.
 _SUBCOMMAND_PARSERS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_bases, _add_chat, _add_train, _add_distill, _add_eval, _add_data, _add_demo, _add_list, _add_rewards,
+    _add_bases, _add_chat, _add_train, _add_distill, _add_eval, _add_forgetting, _add_data, _add_demo, _add_list, _add_rewards,
     _add_verifiers, _add_solve, _add_card, _add_export, _add_reproduce, _add_publish, _add_pull, _add_serve,
 )
 

@@ -329,6 +329,9 @@ class DataConfig:
             training question restyled into one of many surface forms (openers and closers, the ask first
             or last, distractors, units spelled out, numbers in words; the domain's ``surface_forms``), the
             solution unchanged. Evaluation splits are never restyled.
+        general_size: general prompts (:mod:`srmzoo.general`, everyday requests on topics no probe uses)
+            answered greedily by the base itself before training and mixed into the SFT data, against
+            forgetting; 0 (the default) trains on the domain alone. ``srmzoo forgetting`` measures the drift.
         dataset: the user's own questions and answers (files or a Hub dataset, :class:`DatasetConfig`) with
             ``domain: dataset``; ``train_size`` then caps the rows trained on (a seeded sample when the file
             has more).
@@ -342,6 +345,7 @@ class DataConfig:
     tools: tuple[str, ...] = ()
     traces: str | None = None
     phrasing: str = "template"
+    general_size: int = 0
     dataset: DatasetConfig | None = None
 
 
@@ -587,6 +591,7 @@ class Recipe:
         _check_train(recipe, source)
         _check_dataset(recipe, source)
         _check_phrasing(recipe, source)
+        _check_general(recipe, source)
         _check_distill(recipe, source)
         return dataclasses.replace(recipe, source=source)
 
@@ -627,6 +632,33 @@ def _check_phrasing(recipe: Recipe, source: str) -> None:
         raise SrmzooError(f"{source}: data.phrasing: varied restyles the questions a domain generates, and "
                           "data.dataset is the user's own", hint="remove data.phrasing (your questions keep "
                           "their wording), or reword them in the file")
+
+
+def _check_general(recipe: Recipe, source: str) -> None:
+    """``data.general_size`` is a count the general-prompt pool can serve.
+
+    >>> base = {"name": "x", "domain": "math", "model": {"base": "s"}}
+    >>> Recipe.from_dict({**base, "data": {"general_size": 200}}).data.general_size
+    200
+    >>> Recipe.from_dict({**base, "data": {"general_size": 5000}})
+    Traceback (most recent call last):
+    ...
+    srmzoo.errors.SrmzooError: <dict>: data.general_size: 5000 is more than the 600 general training prompts
+      hint: use 0 to 600 (a tenth of train_size is common)
+    """
+    capacity = _general_capacity()
+    size = recipe.data.general_size
+    if size < 0 or size > capacity:
+        raise SrmzooError(f"{source}: data.general_size: {size} is "
+                          + ("negative" if size < 0 else f"more than the {capacity} general training prompts"),
+                          hint=f"use 0 to {capacity} (a tenth of train_size is common)")
+
+
+def _general_capacity() -> int:
+    # imported here: srmzoo.general imports the domain machinery, which imports this module
+    from .general import TASKS, TOPIC_SPLITS
+
+    return len(TASKS) * len(TOPIC_SPLITS["train"])
 
 
 def _check_dataset(recipe: Recipe, source: str) -> None:

@@ -86,6 +86,42 @@ def _run_file(adapter_dir: Path, name: str) -> Path | None:
     return None
 
 
+def load_forgetting(adapter_dir: Path, search: list[Path]) -> dict[str, Any] | None:
+    """This adapter's general-prompt probe (``forgetting.json`` from ``srmzoo forgetting``): the first one in
+    ``search`` whose first adapter row is this adapter's weights, else None."""
+    from ..eval.forgetting import FORGETTING_FILE
+
+    weights = sha256_file(adapter_dir / ADAPTER_WEIGHTS_FILE)
+    for folder in search:
+        path = Path(folder) / FORGETTING_FILE
+        if not path.is_file():
+            continue
+        try:
+            results = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise SrmzooError(f"{path} is not valid JSON: {err}", hint="re-run srmzoo forgetting") from None
+        first = next((r for r in results.get("rows", []) if "adapter_sha256" in r), {})
+        if first.get("adapter_sha256") == weights:
+            return results
+        log.warning("%s measures another adapter; skipped", path)
+    return None
+
+
+def _forgetting_section(results: dict[str, Any] | None) -> str:
+    """The card's forgetting paragraph: the probe's tables, how to read them, and the command."""
+    if results is None:
+        return ""
+    from ..eval.forgetting import format_forgetting
+
+    env = results["environment"]
+    wall = env["wall_seconds"]
+    wall = f"{wall / 60:.0f} min" if wall >= 90 else f"{wall:.0f} s"
+    return (f"{format_forgetting(results)}\n\nThe probe scores the base's own greedy replies to held-out general "
+            "prompts (topics no replay slice uses), so the base in its own template is the floor; an adapter's "
+            "drift is the nats per token it adds over the base with the same system prompt (0: no forgetting).\n\n"
+            f"Reproduce: `{results['command']}` (wall time {wall} on {env['hardware']}).")
+
+
 def load_results(adapter_dir: Path, *, search: list[Path] | None = None) -> dict[str, dict[str, Any]]:
     """The evaluation results of this very adapter, by split.
 
@@ -439,7 +475,9 @@ def _training_section(training: dict[str, Any]) -> str:
         if s["stage"] == "sft":
             lines.append(
                 f"LoRA SFT, {s.get('steps', '?')} steps over {s.get('examples', '?')} examples "
-                f"({s.get('trained_tokens', '?')} tokens, final train loss {s.get('train_loss', float('nan')):.3f}) "
+                + (f"({s['general']['examples']} of them the base's own replies to general prompts, the replay "
+                   "slice; " if s.get("general") else "(")
+                + f"{s.get('trained_tokens', '?')} tokens, final train loss {s.get('train_loss', float('nan')):.3f}) "
                 f"in {s.get('seconds', 0) / 60:.1f} min on {s.get('hardware', hardware)}, torch {s.get('torch', '?')}."
             )
         elif s["stage"] == "rft":
@@ -703,6 +741,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
         repo = repo or (recipe.get("publish") or {}).get("repo")  # where the recipe publishes it
         search = [Path(results_dir)] if results_dir is not None else []
         evals = load_results(adapter_dir, search=[*search, adapter_dir / "eval", card_dir(entry)])
+        forgetting = load_forgetting(adapter_dir, [*search, adapter_dir / "eval", card_dir(entry)])
         fmt = PromptFormat.load(adapter_dir)
         example = domain.examples("train", 1, seed=0)[0]
         training = meta.get("training", {})
@@ -733,6 +772,7 @@ def render_card(adapter_dir: str | Path, *, repo: str | None = None, results_dir
             base_note=_base_note(meta),
             tools_note=_tools_note(fmt.tools),
             evals=[_eval_section(r) for r in evals.values()],
+            forgetting=_forgetting_section(forgetting),
             headline=headline_block(entry, meta["base"]["name"], evals),
             training_line=training_line,
             curves=[(alt, name) for name, alt in CURVES.items() if _run_file(adapter_dir, name) is not None],
@@ -774,6 +814,7 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
     Copies the evaluation results of this adapter (``results_<split>.json``), the training summary, loss
     curve and recipe, then renders the card from those copies. Returns the card's path.
     """
+    from ..eval.forgetting import FORGETTING_FILE
     from ..store import find_adapter
 
     adapter_dir = find_adapter(target)
@@ -790,6 +831,10 @@ def write_card(target: str | Path, *, out_dir: str | Path | None = None, repo: s
                      adapter_dir / "eval" / f"budget_{results['settings']['split']}.png"):
             if plot.is_file() and plot.resolve() != (out / plot.name).resolve():
                 shutil.copy2(plot, out / plot.name)
+    forgetting = adapter_dir / "eval" / FORGETTING_FILE
+    if load_forgetting(adapter_dir, [adapter_dir / "eval"]) is not None and forgetting.resolve() != (
+            out / FORGETTING_FILE).resolve():
+        shutil.copy2(forgetting, out / FORGETTING_FILE)
     for name in CARD_ARTIFACTS:
         src = _run_file(adapter_dir, name)
         if src is not None and src.resolve() != (out / name).resolve():

@@ -132,6 +132,26 @@ def _phrasing_record(domain: Domain, examples: Sequence[Example]) -> dict[str, A
     }
 
 
+def _general_record(recipe: Recipe) -> tuple[dict[str, Any], list[Example]]:
+    """The replay slice (``data.general_size``): its prompts' request and sha256, and the prompts as
+    examples for the evaluation sets' overlap check (the replies are generated at training time by the base
+    and recorded, with their sha256, in the run's train_summary.json)."""
+    from ..general import TOPIC_SPLITS, general_prompts, prompts_sha256
+
+    size, seed = recipe.data.general_size, recipe.data.seed
+    prompts = general_prompts("train", size, seed=seed)
+    record = {
+        "request": {"split": "train", "n": size, "seed": seed},
+        "prompts_sha256": prompts_sha256(prompts),
+        "how": "srmzoo.general.general_prompts: everyday requests (tasks x topics); the forgetting probe "
+        f"(srmzoo forgetting) draws from {len(TOPIC_SPLITS['heldout'])} other topics, none shared",
+        "replies": "the base's own greedy replies in its own chat template, generated when training starts; "
+        "train_summary.json records how many were kept and their sha256",
+    }
+    return record, [Example(id=f"general/train/{i:05d}", family="general", question=p, answer="", solution="")
+                    for i, p in enumerate(prompts)]
+
+
 def _materialise(domain: Domain, requests: dict[str, dict[str, Any]]) -> dict[str, list[Example]]:
     return {
         split: domain.training_examples(req["n"], seed=req["seed"], families=req["families"],
@@ -286,6 +306,9 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
             "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
         }
+    if recipe.data.general_size:  # the replay slice's prompts train too; their replies are the base's own
+        manifest["general_slice"], prompts = _general_record(recipe)
+        training += prompts
     # the natural split and every external set that loads offline, against all of the training data
     manifest["evaluation_sets"] = evaluation_sets_block(domain, training, n=recipe.eval.n, seed=EVAL_SEED)
     manifest["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -42,6 +42,7 @@ from ..artifacts import (
 )
 from ..domain import Domain, Example
 from ..errors import SrmzooError
+from ..general import general_examples
 from ..hardware import describe_hardware, use_bf16
 from ..plots import figure
 from ..prompting import PromptFormat
@@ -396,6 +397,25 @@ def continue_training(model: Any, tokenizer: Any, fmt: PromptFormat) -> None:
     tokenizer.chat_template = fmt.chat_template
 
 
+def _general_rows(recipe: Recipe, model: Any, tokenizer: Any, fmt: PromptFormat,
+                  base_identity: dict[str, Any], progress: bool) -> tuple[list[dict[str, list[int]]], dict[str, Any]]:
+    """The replay slice (``data.general_size``): general prompts with the base's own replies (the fresh
+    adapter switched off), tokenised in the entry's prompt format. The replies are cached per base
+    (:func:`srmzoo.general.replies_cache`): a resumed run, or another recipe on the same base, reuses them."""
+    log.info("the base answers %d general prompts for the replay slice (data.general_size)", recipe.data.general_size)
+    started = time.perf_counter()
+    with model.disable_adapter():
+        examples, info = general_examples(
+            model, tokenizer, recipe.data.general_size, seed=recipe.data.seed, progress=progress,
+            base_identity=base_identity)
+    rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, annotate_tools=False)
+    info.update(base=base_identity.get("name"), examples=len(rows), dropped_examples=dropped,
+                seconds=round(time.perf_counter() - started, 1))
+    log.info("replay slice: %d of %d replies kept (%d cut off, %d too long)", len(rows), recipe.data.general_size,
+             recipe.data.general_size - len(examples), dropped)
+    return rows, info
+
+
 def train_sft(
     recipe: Recipe,
     run_dir: str | Path,
@@ -449,6 +469,10 @@ def train_sft(
                           hint="raise data.max_length")
     if dropped:
         log.warning("dropped %d of %d examples longer than %d tokens", dropped, len(examples), recipe.data.max_length)
+    general_info = None
+    if recipe.data.general_size:
+        general_rows, general_info = _general_rows(recipe, model, tokenizer, fmt, resolved.identity, progress)
+        rows += general_rows
 
     trainer = completion_only_trainer_class()(
         model=model,
@@ -475,6 +499,8 @@ def train_sft(
     }
     if traces_info is not None:
         summary["distill"] = traces_info
+    if general_info is not None:
+        summary["general"] = general_info
     if trainer.is_world_process_zero():
         save_adapter(trainer.model, tokenizer, fmt, adapter_dir, recipe=recipe, base_identity=resolved.identity,
                      summary=summary, domain=domain)
