@@ -98,7 +98,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[2:-2]] == HEADLINE
     assert all("recipe only" in line for line in lines[2:-2])
-    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 12 ablations "
+    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 14 ablations "
                           "(recipes/<domain>/ablations/, docs/ablations.md)."]
 
     assert main(["list", "--all"]) == 0
@@ -107,7 +107,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     kinds = {line.split()[0]: line.split()[1] for line in lines[2:]}
     assert list(kinds) == list(entries())
     assert kinds == {name: "ablation" if e.ablation else "headline" for name, e in entries().items()}
-    assert list(kinds.values()).count("ablation") == 12
+    assert list(kinds.values()).count("ablation") == 14
 
 
 # ---------------------------------------------------------------------------------------- load + reasoner

@@ -195,7 +195,7 @@ def format_forgetting(results: dict[str, Any]) -> str:
     adapter's drift (vs the base with the same prompt) and the paired differences between adapters."""
     probe = results["probe"]
     lines = [f"general-prompt probe: {probe['replies_kept']} of {probe['prompts']} held-out prompts with the "
-             f"base's own finished reply (nats per token, lower = closer to the base)",
+             f"base's own finished reply (nats per token, lower = closer to the base)", "",
              "| model | prompt | nll | perplexity |", "|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['prompt']} | {r['nll']:.3f} | {r['perplexity']:.2f} |" for r in results["rows"]]
     lines += ["", "| adapter | drift vs base, same prompt (95% CI) |", "|---|---|"]
