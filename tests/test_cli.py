@@ -27,7 +27,7 @@ def test_every_subcommand_has_help(capsys):
 
 def test_every_command_has_exactly_one_parser():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert list(sub.choices) == ["bases", "chat", "train", "distill", "eval", "data", "demo", "list", "rewards", "verifiers",
+    assert list(sub.choices) == ["bases", "chat", "train", "distill", "eval", "forgetting", "data", "demo", "list", "rewards", "verifiers",
                                  "solve", "card", "export", "reproduce", "publish", "pull", "serve"]  # --help's order
     assert set(sub.choices) == set(COMMANDS)
     assert build_parser().parse_args(["list"]).all is False

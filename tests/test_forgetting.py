@@ -10,6 +10,7 @@ import math
 import pytest
 
 from srmzoo import general
+from srmzoo.backends import replies
 from srmzoo.domain import Example
 from srmzoo.errors import SrmzooError
 from srmzoo.general import GENERAL_MAX_NEW_TOKENS, TASKS, TOPIC_SPLITS, general_prompts
@@ -56,7 +57,9 @@ def test_reply_nll_is_the_mean_loss_over_the_reply_tokens(tiny_base_dir):
 
     from srmzoo.eval.forgetting import reply_nll
     from srmzoo.prompting import PromptFormat
-    from srmzoo.train.sft import tokenize_examples
+    from srmzoo.train.sft import (
+        tokenize_examples,  # the training rows: the probe must score exactly these tokens
+    )
 
     model = AutoModelForCausalLM.from_pretrained(tiny_base_dir)
     tok = AutoTokenizer.from_pretrained(tiny_base_dir)
@@ -82,13 +85,13 @@ def test_base_replies_are_cached(tiny_base_dir, tmp_path, monkeypatch):
     tok = AutoTokenizer.from_pretrained(tiny_base_dir)
     cache = tmp_path / "replies.json"
     prompts = general_prompts("train", 3)
-    first = general.base_replies(model, tok, prompts, max_new_tokens=8, progress=False, cache=cache)
+    first = replies.base_replies(model, tok, prompts, max_new_tokens=8, progress=False, cache=cache)
     assert first == [None, None, None]  # a random tiny model never ends its turn within 8 tokens: all cut off
     monkeypatch.setattr(hf, "generate", lambda *a, **k: pytest.fail("the cached replies were regenerated"))
-    assert general.base_replies(model, tok, prompts, max_new_tokens=8, progress=False, cache=cache) == first
+    assert replies.base_replies(model, tok, prompts, max_new_tokens=8, progress=False, cache=cache) == first
     # another token limit is another key: regenerated
     with pytest.raises(pytest.fail.Exception, match="regenerated"):
-        general.base_replies(model, tok, prompts, max_new_tokens=9, progress=False, cache=cache)
+        replies.base_replies(model, tok, prompts, max_new_tokens=9, progress=False, cache=cache)
 
 
 def test_a_base_that_finishes_no_reply_is_a_clear_error(tiny_base_dir):
@@ -97,7 +100,7 @@ def test_a_base_that_finishes_no_reply_is_a_clear_error(tiny_base_dir):
     model = AutoModelForCausalLM.from_pretrained(tiny_base_dir)
     tok = AutoTokenizer.from_pretrained(tiny_base_dir)
     with pytest.raises(SrmzooError, match="finished none of its 2 replies") as err:
-        general.general_examples(model, tok, 2, max_new_tokens=8, progress=False)
+        replies.general_examples(model, tok, 2, max_new_tokens=8, progress=False)
     assert "data.general_size: 0" in err.value.hint
 
 

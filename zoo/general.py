@@ -2,7 +2,7 @@
 
 A LoRA trained on one narrow domain drifts on everything else (coding-135m lowered HumanEval below its base).
 Two remedies are field practice: mix a slice of the base's own answers to general prompts into training
-(``data.general_size``), and measure the drift on general prompts the training never saw
+(``data.general_size``; the replies: :mod:`srmzoo.backends.replies`), and measure the drift on general prompts the training never saw
 (``srmzoo forgetting``, :mod:`srmzoo.eval.forgetting`).
 
 The prompts are everyday requests built from tasks x topics (:func:`general_prompts`): no dataset ships
@@ -22,19 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .domain import Example
 from .errors import SrmzooError, UnknownNameError
 
-__all__ = ["GENERAL_FAMILY", "GENERAL_MAX_NEW_TOKENS", "GENERAL_SPLITS", "TOPIC_SPLITS", "base_replies",
-           "general_examples", "general_prompts", "prompts_sha256", "replies_cache"]
-
-log = logging.getLogger(__name__)
+__all__ = ["GENERAL_FAMILY", "GENERAL_MAX_NEW_TOKENS", "GENERAL_SPLITS", "TOPIC_SPLITS", "general_prompts",
+           "prompts_sha256", "replies_cache"]
 
 GENERAL_FAMILY = "general"
 # SmolLM2-135M finished 39 of the first 100 training prompts within 160 tokens (medical-135m-varied-general's
@@ -122,63 +118,3 @@ def replies_cache(base_identity: dict[str, Any], prompts: Sequence[str], max_new
     identity = hashlib.sha256(json.dumps(base_identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
     name = str(base_identity.get("name") or "base").replace("/", "--")
     return cache_dir() / "general" / f"{name}-{identity}-{prompts_sha256(prompts)[:12]}-{max_new_tokens}.json"
-
-
-def base_replies(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int = GENERAL_MAX_NEW_TOKENS,
-                 batch_size: int = 16, progress: bool = True, cache: Path | None = None) -> list[str | None]:
-    """The model's greedy reply to each prompt in the tokenizer's own chat template (no system prompt);
-    None where the reply ran into ``max_new_tokens`` (cut off).
-
-    Call it with a PEFT model's adapter disabled to get the base's replies. ``cache`` (a JSON file) keeps
-    the replies: generating them costs minutes on a CPU, and a rerun with the same cache file reuses them
-    when the prompts and the token limit match.
-    """
-    from .backends.hf import generate
-    from .prompting import PromptFormat
-
-    key = {"prompts_sha256": prompts_sha256(prompts), "max_new_tokens": max_new_tokens}
-    if cache is not None and cache.is_file():
-        try:
-            stored = json.loads(cache.read_text())
-        except (OSError, ValueError):
-            stored = {}
-        if stored.get("key") == key and len(stored.get("replies", ())) == len(prompts):
-            return stored["replies"]
-    fmt = PromptFormat.for_tokenizer(tokenizer)
-    rendered = [fmt.render(tokenizer, fmt.messages(p)) for p in prompts]
-    was_training = model.training
-    model.eval()
-    try:
-        replies = [c[0] for c in generate(model, tokenizer, rendered, max_new_tokens=max_new_tokens,
-                                          batch_size=batch_size, progress=progress)]
-    finally:
-        model.train(was_training)
-    # a reply that used the whole budget was cut off (the end-of-turn token never came)
-    lengths = [len(tokenizer(r, add_special_tokens=False)["input_ids"]) for r in replies]
-    out: list[str | None] = [r.strip() if n < max_new_tokens - 1 and r.strip() else None
-                             for r, n in zip(replies, lengths, strict=True)]
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"key": key, "replies": out}, ensure_ascii=False))
-    return out
-
-
-def general_examples(model: Any, tokenizer: Any, n: int, *, seed: int = 0, split: str = "train",
-                     max_new_tokens: int = GENERAL_MAX_NEW_TOKENS, batch_size: int = 16, progress: bool = True,
-                     base_identity: dict[str, Any] | None = None) -> tuple[list[Example], dict[str, Any]]:
-    """``n`` general prompts of ``split`` with the model's own finished replies as solutions (family
-    ``general``), and what to record about them (prompts' sha256, replies kept and their sha256). With
-    ``base_identity`` the replies are cached (:func:`replies_cache`)."""
-    prompts = general_prompts(split, n, seed=seed)
-    cache = replies_cache(base_identity, prompts, max_new_tokens) if base_identity is not None else None
-    replies = base_replies(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                           progress=progress, cache=cache)
-    examples = [Example(id=f"general/{split}/{i:05d}", family=GENERAL_FAMILY, question=p, answer="", solution=r)
-                for i, (p, r) in enumerate(zip(prompts, replies, strict=True)) if r is not None]
-    info = {"split": split, "prompts": n, "seed": seed, "prompts_sha256": prompts_sha256(prompts),
-            "max_new_tokens": max_new_tokens, "replies_kept": len(examples),
-            "replies_sha256": prompts_sha256([e.solution for e in examples])}
-    if n and not examples:
-        raise SrmzooError(f"the base finished none of its {n} replies within {max_new_tokens} tokens",
-                          hint="the base may not be an instruct model; set data.general_size: 0")
-    return examples, info

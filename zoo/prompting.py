@@ -515,3 +515,31 @@ def render_chat_template(template: str, messages: list[dict[str, Any]], *, add_g
         raise _template_failed(f"the chat template failed: {type(err).__name__}: {str(err)[:200]}") from None
     finally:
         _BUDGET.reset(token)
+
+
+def prompt_completion_ids(tokenizer: Any, fmt: PromptFormat, question: str, answer: str) -> tuple[list[int], list[int]]:
+    """The token ids of ``question``'s prompt in ``fmt`` and of ``answer`` as the assistant turn the template
+    renders after it (end of turn included): what training learns and what a likelihood scores.
+
+    Raises:
+        SrmzooError: a template that renders the prompt differently once an answer follows, or that alters the
+            assistant's text (training and inference would see different things).
+    """
+    messages = fmt.messages(question)
+    prompt = fmt.render(tokenizer, messages, add_generation_prompt=True)
+    full = fmt.render(tokenizer, [*messages, {"role": "assistant", "content": answer}], add_generation_prompt=False)
+    if not full.startswith(prompt):
+        raise SrmzooError(
+            "the chat template renders the prompt differently once an answer follows, so training and "
+            "inference would see different prompts",
+            hint="use a template whose generation prompt is a prefix of the full conversation",
+        )
+    completion = full[len(prompt):]
+    if answer not in completion:
+        raise SrmzooError(
+            "the chat template alters the assistant's text (e.g. strips <think> reasoning), so the "
+            "reasoning would not be trained on",
+            hint="use a template that keeps the assistant message verbatim",
+        )
+    return (tokenizer(prompt, add_special_tokens=False)["input_ids"],
+            tokenizer(completion, add_special_tokens=False)["input_ids"])

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import ADAPTER_WEIGHTS_FILE, load_adapter, read_adapter_meta, sha256_file, write_json
-from ..domain import Example
+from ..backends.replies import base_replies
 from ..errors import SrmzooError
-from ..general import GENERAL_MAX_NEW_TOKENS, base_replies, general_prompts, prompts_sha256, replies_cache
+from ..general import GENERAL_MAX_NEW_TOKENS, general_prompts, prompts_sha256, replies_cache
 from ..hardware import describe_hardware, release_memory
-from ..prompting import PromptFormat
+from ..prompting import PromptFormat, prompt_completion_ids
 from ..store import find_adapter
 from .stats import paired_bootstrap
 
@@ -49,12 +49,10 @@ def reply_nll(model: Any, tokenizer: Any, fmt: PromptFormat, prompts: Sequence[s
     over the assistant turn's tokens as the template renders them (the training rows' completion)."""
     import torch
 
-    from ..train.sft import tokenize_examples
-
-    examples = [Example(id=str(i), family="general", question=p, answer="", solution=r)
-                for i, (p, r) in enumerate(zip(prompts, replies, strict=True))]
-    # no length limit (nothing is dropped), no tools (a general reply has no calls to answer)
-    rows, _ = tokenize_examples(examples, tokenizer, replace(fmt, tools=()), max_length=1 << 30, annotate_tools=False)
+    rows = []
+    for prompt, reply in zip(prompts, replies, strict=True):  # no tools: a general reply has no calls to answer
+        p_ids, c_ids = prompt_completion_ids(tokenizer, replace(fmt, tools=()), prompt, reply)
+        rows.append({"input_ids": p_ids + c_ids, "completion_mask": [0] * len(p_ids) + [1] * len(c_ids)})
     device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     was_training = model.training

@@ -40,12 +40,12 @@ from ..artifacts import (
     save_adapter,
     write_json,
 )
+from ..backends.replies import general_examples
 from ..domain import Domain, Example
 from ..errors import SrmzooError
-from ..general import general_examples
 from ..hardware import describe_hardware, use_bf16
 from ..plots import figure
-from ..prompting import PromptFormat
+from ..prompting import PromptFormat, prompt_completion_ids
 from ..recipe import Recipe
 from ..tools import annotate
 from ..user_data import recipe_domain
@@ -103,27 +103,7 @@ def tokenize_examples(
     rows: list[dict[str, list[int]]] = []
     dropped = 0
     for ex in examples:
-        solution = with_calls(ex)
-        messages = prompt_format.messages(ex.question)
-        prompt = prompt_format.render(tokenizer, messages, add_generation_prompt=True)
-        full = prompt_format.render(
-            tokenizer, [*messages, {"role": "assistant", "content": solution}], add_generation_prompt=False
-        )
-        if not full.startswith(prompt):
-            raise SrmzooError(
-                "the chat template renders the prompt differently once an answer follows, so training and "
-                "inference would see different prompts",
-                hint="use a template whose generation prompt is a prefix of the full conversation",
-            )
-        completion = full[len(prompt) :]
-        if solution not in completion:
-            raise SrmzooError(
-                "the chat template alters the assistant's text (e.g. strips <think> reasoning), so the "
-                "reasoning would not be trained on",
-                hint="use a template that keeps the assistant message verbatim",
-            )
-        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        prompt_ids, completion_ids = prompt_completion_ids(tokenizer, prompt_format, ex.question, with_calls(ex))
         if len(prompt_ids) + len(completion_ids) > max_length:
             dropped += 1
             continue
