@@ -51,7 +51,7 @@ def test_headline_entries_and_ablations_are_told_apart_by_their_recipes_folder()
     assert list(entries(include_ablations=False)) == HEADLINE  # per domain folder, by name
     ablations = [name for name, e in entries().items() if e.ablation]
     assert ablations == ["medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools",
-                         "medical-135m-tools-rft", "math-135m-grpo", "math-135m-plain", "math-135m-rft",
+                         "medical-135m-tools-rft", "medical-135m-varied", "medical-135m-varied-general", "math-135m-grpo", "math-135m-plain", "math-135m-rft",
                          "math-135m-tools", "math-135m-varied", "science-135m", "science-135m-grpo",
                          "science-135m-rft"]
     for name in ablations:
