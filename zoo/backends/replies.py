@@ -71,5 +71,5 @@ def general_examples(model: Any, tokenizer: Any, n: int, *, seed: int = 0, split
             "replies_sha256": prompts_sha256([e.solution for e in examples])}
     if n and not examples:
         raise SrmzooError(f"the base finished none of its {n} replies within {max_new_tokens} tokens",
-                          hint="the base may not be an instruct model; set data.general_size: 0")
+                          hint="the base may not be an instruct model; set data.general_size: 0 (train without the slice)")
     return examples, info

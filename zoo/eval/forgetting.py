@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import ADAPTER_WEIGHTS_FILE, load_adapter, read_adapter_meta, sha256_file, write_json
-from ..backends.replies import base_replies
+from ..backends.replies import general_examples
 from ..errors import SrmzooError
-from ..general import GENERAL_MAX_NEW_TOKENS, general_prompts, prompts_sha256, replies_cache
+from ..general import general_prompts
 from ..hardware import describe_hardware, release_memory
 from ..prompting import PromptFormat, prompt_completion_ids
 from ..store import find_adapter
@@ -99,7 +99,7 @@ def measure_forgetting(
         SrmzooError: ``n`` out of range, an adapter on another base, or a base that finished no reply.
     """
     started = time.perf_counter()
-    prompts = general_prompts("heldout", n, seed=seed)  # refuses a bad n before any model loads
+    general_prompts("heldout", n, seed=seed)  # refuses a bad n before any model loads
     if n < 10:
         raise SrmzooError(f"--n {n} is too few prompts to measure drift", hint="use at least 10 (default 100)")
     main_dir = find_adapter(target)
@@ -124,16 +124,11 @@ def measure_forgetting(
     for i, (adapter_dir, label) in enumerate(zip([main_dir, *others], labels, strict=True)):
         model, tokenizer, fmt, meta = load_adapter(adapter_dir, device=device)
         if i == 0:
-            with model.disable_adapter():
-                replies = base_replies(model, tokenizer, prompts, batch_size=batch_size * 2, progress=progress,
-                                       cache=replies_cache(meta["base"], prompts, GENERAL_MAX_NEW_TOKENS))
-            kept = [(p, r) for p, r in zip(prompts, replies, strict=True) if r is not None]
-            if not kept:
-                raise SrmzooError("the base finished none of the probe's replies", hint="is the base an instruct model?")
-            kept_prompts, kept_replies = [p for p, _ in kept], [r for _, r in kept]
-            probe = {"split": "heldout", "prompts": n, "seed": seed, "prompts_sha256": prompts_sha256(prompts),
-                     "max_new_tokens": GENERAL_MAX_NEW_TOKENS, "replies_kept": len(kept),
-                     "replies_sha256": prompts_sha256(kept_replies), "base": meta["base"].get("name")}
+            with model.disable_adapter():  # the probe's references: the base's own finished replies
+                kept, probe = general_examples(model, tokenizer, n, seed=seed, split="heldout",
+                                               batch_size=batch_size * 2, progress=progress, base_identity=meta["base"])
+            probe["base"] = meta["base"].get("name")
+            kept_prompts, kept_replies = [e.question for e in kept], [e.solution for e in kept]
             with model.disable_adapter():
                 own = reply_nll(model, tokenizer, PromptFormat.for_tokenizer(tokenizer), kept_prompts, kept_replies,
                                 batch_size=batch_size)
