@@ -36,8 +36,11 @@ def training_requests() -> dict[str, dict[tuple, int]]:
         if "grpo" in recipe.stages:
             draws.append((recipe.grpo.seed, recipe.grpo.problems))
         for seed, n in draws:
-            # both wordings of every draw: a recipe may switch to data.phrasing: varied (training data v2)
+            # every wording of every draw: a recipe may switch to data.phrasing: varied or unhinted (training
+            # data v2; unhinted where the domain's questions state hints)
             for phrasing in PHRASINGS:
+                if phrasing == "unhinted" and get_domain(recipe.domain).hints is None:
+                    continue
                 key = (seed, families, phrasing)
                 requests[recipe.domain][key] = max(n, requests[recipe.domain].get(key, 0))
     return requests
@@ -71,7 +74,7 @@ def evaluation_items() -> dict[str, list]:
 
 def test_the_varied_training_data_is_checked_too():
     phrasings = {key[2] for draws in training_requests().values() for key in draws}
-    assert phrasings == {"template", "varied"}
+    assert phrasings == {"template", "varied", "unhinted"}
 
 
 def test_the_training_data_is_recipe_sized(training_text):

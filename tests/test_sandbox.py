@@ -293,8 +293,10 @@ def test_runs_are_born_in_their_uid_s_cgroup_which_holds_nothing_after_them_and_
     code = "print(open('/proc/self/cgroup').read())\nimport os\nos.fork() or __import__('time').sleep(0.2)"
     r = run_python(code)
     leaves = {line.rsplit("/", 1)[-1] for line in r.stdout.splitlines() if "srmzoo-sandbox-" in line}
-    assert len(leaves) == 1 and leaves.pop().endswith("-u65534"), r.stdout
-    leaf_dirs = [p for p in Path("/sys/fs/cgroup").rglob("srmzoo-sandbox-*-u65534") if p.is_dir()]
+    assert len(leaves) == 1 and next(iter(leaves)).endswith("-u65534"), r.stdout
+    # This server's leaves only: a leaf another (killed) server left behind is swept by the next server to
+    # start, not by this one, and is no business of this test.
+    leaf_dirs = [p for p in Path("/sys/fs/cgroup").rglob(leaves.pop()) if p.is_dir()]
     assert leaf_dirs, "the slot's leaves exist while its server runs"
     # After the run only the slot itself is left in the leaf: the program and its fork are gone.
     assert {len((d / "cgroup.procs").read_text().split()) for d in leaf_dirs} == {1}

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import pytest
 
 from srmzoo.domain import get_domain
+from srmzoo.domains.healthcare.calculator_tasks import CALCULATORS
 from srmzoo.errors import SrmzooError
 from srmzoo.phrasing import SurfaceForms, restyle_question
 from srmzoo.recipe import Recipe
@@ -129,6 +131,51 @@ def test_bad_phrasing_requests_get_one_clear_error():
                 "data": {"phrasing": "varied", "dataset": {"train": {"path": "q.jsonl"}}},
             }
         )
+
+
+def test_unhinted_questions_lose_their_formula_and_keep_varied_s_wording():
+    hc = get_domain("healthcare")
+    varied = hc.training_examples(340, seed=0, phrasing="varied")
+    unhinted = hc.training_examples(340, seed=0, phrasing="unhinted")
+    bare = [u for u in unhinted if u.meta.get("unhinted")]
+    assert 0.6 < len(bare) / len(unhinted) < 0.8  # UNHINTED_SHARE = 0.7
+    assert {u.family for u in bare} == set(hc.families)  # every calculator, the scores too
+    for v, u in zip(varied, unhinted):
+        assert (u.id, u.answer, u.solution, u.meta["surface"]) == (v.id, v.answer, v.solution, v.meta["surface"])
+        calc = CALCULATORS[u.family]
+        if u.meta.get("unhinted"):
+            assert calc.convention not in u.question and calc.answer_spec() not in u.question
+            assert u.question.replace(f"Answer in {calc.unit}." if calc.unit else "", "").strip()
+            assert hc.check(u.solution, u).correct  # the same gold, still reached by the same trace
+        else:
+            assert u.question == v.question and calc.convention in u.question
+    # the hints are what the recipe's system prompt no longer needs to point at: a BMI question asks bare
+    bmi = next(u for u in bare if u.family == "bmi")
+    assert "Use BMI" not in bmi.question and "Answer in kg/m^2." in bmi.question
+
+
+@pytest.mark.parametrize("phrasing", ["varied", "unhinted"])
+def test_grounded_traces_quote_the_note_whatever_the_wording(phrasing):
+    # A restyled question may open with the ask (and a distractor); the quotes still come from the note, so
+    # each trace is the template question's. Before the fix 85 of these 1,000 quoted the ask instead
+    # ("Sex: male" out of "50 kg (male) or 45.5 kg (female)").
+    hc = get_domain("healthcare")
+    template = hc.training_examples(1000, seed=0)
+    restyled = hc.training_examples(1000, seed=0, phrasing=phrasing)
+    moved = [r for r in restyled if r.meta["surface"]["moved"]]
+    assert len(moved) > 100
+    for t, r in zip(template, restyled):
+        assert hc.tool_solution(r, ["calculator"], "grounded") == hc.tool_solution(t, ["calculator"], "grounded"), r.id
+
+
+def test_unhinted_is_refused_where_no_hint_is_stated():
+    with pytest.raises(SrmzooError, match="state no hints") as err:
+        get_domain("math").training_examples(3, phrasing="unhinted")
+    assert "data.phrasing: varied" in err.value.hint
+    hc = get_domain("healthcare")
+    ex = hc.examples("train", 1)[0]
+    assert hc.unhint(replace(ex, family="medqa")) is None  # not a training calculator
+    assert hc.unhint(replace(ex, question="A note.\n\nWhat is the BMI?")) is None  # not the generator's wording
 
 
 def test_number_words_spare_money_percentages_decimals_and_protected_spans():

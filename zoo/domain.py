@@ -71,6 +71,9 @@ __all__ = [
 SPLITS = ("train", "test", "ood")
 NATURAL_SPLIT = "natural"
 EXTERNAL_PREFIX = "external:"
+# data.phrasing: unhinted takes the hints out of this share of the training questions: most of them, so that
+# the trace, not the question, carries the formula; the rest keep it, as the test split's questions do
+UNHINTED_SHARE = 0.7
 
 
 def split_slug(split: str) -> str:
@@ -362,6 +365,9 @@ class Domain(abc.ABC):
         surface_forms: how :meth:`restyle` varies a training question's wording (``data.phrasing:
             varied``, :class:`srmzoo.phrasing.SurfaceForms`); None for a domain whose questions keep their
             templates.
+        hints: one line on what :meth:`unhint` takes out of a question (``data.phrasing: unhinted``: the
+            formula or convention a templated question states and a person asking would not); None for a
+            domain whose questions state none.
     """
 
     name: ClassVar[str]
@@ -379,6 +385,7 @@ class Domain(abc.ABC):
     family_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     trace_styles: ClassVar[Mapping[str, str]] = {}
     surface_forms: ClassVar[SurfaceForms | None] = None
+    hints: ClassVar[str | None] = None
     tool_traces: ClassVar[str] = (
         "srmzoo.tools.annotate: each computation `a op b = c` whose result the calculator reproduces exactly "
         "(same text) becomes `<<a op b>> = c`"
@@ -637,15 +644,24 @@ class Domain(abc.ABC):
         question, form = restyle_question(example.question, rng, forms)
         return replace(example, question=question, meta={**example.meta, "surface": form})
 
+    def unhint(self, example: Example) -> Example | None:
+        """``example`` without the hints its question states (a formula, a scoring convention: :attr:`hints`),
+        the solution unchanged, with ``meta["unhinted"]`` set; None where its question states none. Domains
+        whose templates state hints override it (healthcare drops each calculator's ``Use BMI = ...``)."""
+        return None
+
     def training_examples(
         self, n: int, *, seed: int = 0, families: Sequence[str] | None = None, phrasing: str = "template"
     ) -> list[Example]:
         """``n`` training examples as a recipe's ``data`` asks for them: the ``train`` split, and with
         ``phrasing="varied"`` each question restyled (:meth:`restyle`) from its own seed stream, so an example
-        reads the same for the same (seed, id) whatever else is drawn.
+        reads the same for the same (seed, id) whatever else is drawn. ``phrasing="unhinted"`` restyles the
+        same way and, from a stream of its own, takes the hints out of :data:`UNHINTED_SHARE` of the
+        questions (:meth:`unhint`): the wordings are ``varied``'s, so the two differ by the hints alone.
 
         Raises:
-            SrmzooError: an unknown ``phrasing``, or ``varied`` for a domain without surface forms.
+            SrmzooError: an unknown ``phrasing``, ``varied`` for a domain without surface forms, or
+                ``unhinted`` for one whose questions state no hints.
 
         >>> math = get_domain("math")
         >>> [e.question == v.question for e, v in zip(math.examples("train", 3), math.training_examples(
@@ -660,6 +676,12 @@ class Domain(abc.ABC):
         if self.surface_forms is None:
             raise SrmzooError(f"the {self.name} domain has no varied phrasing (no surface forms)",
                               hint="use data.phrasing: template")
+        if phrasing == "unhinted":
+            if self.hints is None:
+                raise SrmzooError(f"the {self.name} domain's questions state no hints to take out",
+                                  hint="use data.phrasing: varied")
+            examples = [(self.unhint(e) or e) if random.Random(f"unhint:{seed}:{e.id}").random() < UNHINTED_SHARE
+                        else e for e in examples]
         return [self.restyle(e, random.Random(f"restyle:{seed}:{e.id}")) for e in examples]
 
     def dataset(

@@ -221,7 +221,7 @@ class LoraConfig:
 
 
 DATASET_DOMAIN = "dataset"  # a recipe's domain when its data is the user's own (data.dataset)
-PHRASINGS = ("template", "varied")  # data.phrasing: how training questions are worded
+PHRASINGS = ("template", "varied", "unhinted")  # data.phrasing: how training questions are worded
 REPORT_TO = ("none", "tensorboard", "trackio")
 DATASET_SPLITS = ("train", "test", "ood")
 
@@ -328,7 +328,9 @@ class DataConfig:
         phrasing: ``template``: each question as its generator's templates word it; ``varied``: each
             training question restyled into one of many surface forms (openers and closers, the ask first
             or last, distractors, units spelled out, numbers in words; the domain's ``surface_forms``), the
-            solution unchanged. Evaluation splits are never restyled.
+            solution unchanged; ``unhinted``: ``varied``'s wordings, and most questions without the formula
+            or convention they state (the domain's ``hints``: healthcare's ``Use BMI = ...``), the trace
+            still applying it. Evaluation splits are never restyled.
         general_size: general prompts (:mod:`srmzoo.general`, everyday requests on topics no probe uses)
             answered greedily by the base itself before training and mixed into the SFT data, against
             forgetting; 0 (the default) trains on the domain alone. ``srmzoo forgetting`` measures the drift.
@@ -622,14 +624,14 @@ def _check_phrasing(recipe: Recipe, source: str) -> None:
     Traceback (most recent call last):
     ...
     srmzoo.errors.SrmzooError: <dict>: data.phrasing: unknown phrasing 'varid' (did you mean varied?)
-      hint: use one of: template, varied
+      hint: use one of: template, varied, unhinted
     """
     phrasing = recipe.data.phrasing
     if phrasing not in PHRASINGS:
         raise SrmzooError(f"{source}: data.phrasing: unknown phrasing {_short(phrasing)}"
                           + _suggest(phrasing, list(PHRASINGS)), hint=f"use one of: {', '.join(PHRASINGS)}")
-    if phrasing == "varied" and recipe.data.dataset is not None:
-        raise SrmzooError(f"{source}: data.phrasing: varied restyles the questions a domain generates, and "
+    if phrasing != "template" and recipe.data.dataset is not None:
+        raise SrmzooError(f"{source}: data.phrasing: {phrasing} restyles the questions a domain generates, and "
                           "data.dataset is the user's own", hint="remove data.phrasing (your questions keep "
                           "their wording), or reword them in the file")
 

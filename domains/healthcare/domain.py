@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from srmzoo.domain import (
     Check,
@@ -49,6 +50,12 @@ class HealthcareDomain(Domain):
     families = tuple(CALCULATORS)
     natural_families = NATURAL_FAMILIES
     surface_forms = SURFACE_FORMS
+    hints = (
+        "domains.healthcare.HealthcareDomain.unhint: a calculator question without the formula or convention "
+        "it states (`Use BMI = weight (kg) / height (m)^2.`, `Unmentioned items are absent.`) and with its "
+        "rounding and tolerance cut to the unit (`Answer in kg/m^2.`; nothing for a score), as MedCalc-Bench "
+        "and the natural split ask; the trace still spells the formula out"
+    )
     tool_traces = (
         "domains.healthcare.tool_traces: each unit conversion and formula is one calculator call over the "
         "note's values, rounded in the call (`<<round(127 * 0.4536, 1)>> = 57.6`); score totals are calls; "
@@ -93,6 +100,27 @@ class HealthcareDomain(Domain):
         'healthcare/natural/infusion_rate/00000'
         """
         return natural_examples(n, seed=seed)
+
+    def unhint(self, example: Example) -> Example | None:
+        r"""A calculator question without its formula or convention and with its answer's unit alone (the
+        rounding and tolerance are the verifier's business, as in a question a person asks); None for a
+        question of no training calculator.
+
+        >>> ex = HealthcareDomain().examples("train", 1, families=["bmi"])[0]
+        >>> ex.question.split("\n\n")[1]
+        "What is the patient's BMI? Use BMI = weight (kg) / height (m)^2. Answer in kg/m^2 to 1 decimal (±2% accepted)."
+        >>> HealthcareDomain().unhint(ex).question.split("\n\n")[1]
+        "What is the patient's BMI? Answer in kg/m^2."
+        """
+        calc = CALCULATORS.get(example.family)
+        if calc is None:
+            return None
+        note, sep, ask = example.question.rpartition("\n\n")
+        stated = f" {calc.convention} {calc.answer_spec()}"
+        if not sep or not ask.endswith(stated):
+            return None  # not the generator's wording (restyled already, or a user's question)
+        bare = ask[: -len(stated)] + (f" Answer in {calc.unit}." if calc.unit else "")
+        return replace(example, question=f"{note}\n\n{bare}", meta={**example.meta, "unhinted": True})
 
     def benchmark_examples(self, name: str, n: int, *, seed: int = 0) -> list[Example]:
         """The first ``n`` items of the fixed ``medcalc`` set (:mod:`.medcalc_vignettes`: vignettes whose gold

@@ -44,8 +44,20 @@ _SEX = re.compile(r"\b\d+[MF]\b|\b(?:woman|man|girl|boy|female|male)\b")
 
 
 def _note(example: Example) -> str:
-    """The patient note: the question up to its first blank line."""
-    return example.question.split("\n\n", 1)[0]
+    r"""The patient note: the question's first paragraph, or its last where the first asks (a restyled
+    question, ``data.phrasing: varied``, may put the ask and a distractor before the note; a quote taken
+    from the ask would read ``Sex: male`` out of "50 kg (male) or 45.5 kg (female)").
+
+    >>> _note(Example("x", "bmi", "A 70M.\n\nWhat is the patient's BMI?", "", ""))
+    'A 70M.'
+    >>> _note(Example("x", "bmi", "Hi. What is the patient's BMI?\n\nA visitor came.\n\nA 70M.", "", ""))
+    'A 70M.'
+    """
+    paragraphs = example.question.split("\n\n")
+    calc = CALCULATORS.get(example.family)
+    if calc is not None and len(paragraphs) > 1 and any(ask in paragraphs[0] for ask in calc.asks + calc.held_out_asks):
+        return paragraphs[-1]
+    return paragraphs[0]
 
 
 def _sex(note: str, female: bool) -> str:

@@ -115,21 +115,26 @@ def _phrasing(recipe: Recipe) -> dict[str, str]:
     return {} if recipe.data.phrasing == "template" else {"phrasing": recipe.data.phrasing}
 
 
-def _phrasing_record(domain: Domain, examples: Sequence[Example]) -> dict[str, Any]:
+def _phrasing_record(domain: Domain, examples: Sequence[Example], phrasing: str) -> dict[str, Any]:
     """How often each surface form was drawn for the restyled training questions, and how many distinct
-    combinations each family got (the split digest above is of the restyled examples)."""
+    combinations each family got (the split digest above is of the restyled examples); for ``unhinted``, how
+    many questions lost their hints."""
     forms = [e.meta.get("surface", {}) for e in examples]
     per_family: dict[str, set] = {}
     for e, form in zip(examples, forms):
         per_family.setdefault(e.family, set()).add(tuple(sorted(form.items())))
-    return {
-        "phrasing": "varied",
+    record = {
+        "phrasing": phrasing,
         "how": "srmzoo.phrasing.restyle_question with the domain's surface_forms: openers and closers, the ask "
         "moved, distractor sentences, units spelled out, small numbers in words; solutions unchanged",
         "form_counts": {key: sum(bool(f.get(key)) for f in forms)
                         for key in ("opener", "closer", "moved", "distractor", "units", "words")},
         "distinct_forms_per_family": {fam: len(v) for fam, v in per_family.items()},
     }
+    if phrasing == "unhinted":
+        record["unhinted"] = {"how": domain.hints, "questions": sum(bool(e.meta.get("unhinted")) for e in examples),
+                              "of": len(examples)}
+    return record
 
 
 def _general_record(recipe: Recipe) -> tuple[dict[str, Any], list[Example]]:
@@ -279,7 +284,7 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "train_examples_with_calls": sum(bool(c) for c in traces),
         }
     if recipe.data.phrasing != "template":
-        manifest["training_phrasing"] = _phrasing_record(domain, data["train"])
+        manifest["training_phrasing"] = _phrasing_record(domain, data["train"], recipe.data.phrasing)
     training = list(data["train"])  # everything the entry trains on, for the evaluation-only sets' check
     if "rft" in recipe.stages:  # RFT samples on further train-split problems; they must miss the eval splits too
         r = recipe.rft
