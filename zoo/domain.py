@@ -680,8 +680,8 @@ class Domain(abc.ABC):
             if self.hints is None:
                 raise SrmzooError(f"the {self.name} domain's questions state no hints to take out",
                                   hint="use data.phrasing: varied")
-            examples = [(self.unhint(e) or e) if random.Random(f"unhint:{seed}:{e.id}").random() < UNHINTED_SHARE
-                        else e for e in examples]
+            drawn = [random.Random(f"unhint:{seed}:{e.id}").random() < UNHINTED_SHARE for e in examples]
+            examples = [(self.unhint(e) or e) if take else e for e, take in zip(examples, drawn)]
         return [self.restyle(e, random.Random(f"restyle:{seed}:{e.id}")) for e in examples]
 
     def dataset(
