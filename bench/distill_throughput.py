@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -102,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from srmzoo.backends.llamacpp import LlamaCppSampler
     from srmzoo.bases import base_gguf, gguf_tokenizer
     from srmzoo.domain import get_domain
+    from srmzoo.hardware import describe_hardware
     from srmzoo.prompting import PromptFormat
 
     found = base_gguf(args.teacher)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "temperature": args.temperature,
         "threads": threads,
         "llama_cpp_python": llama_cpp.__version__,
-        "machine": platform.processor() or platform.machine(),
+        "machine": describe_hardware(),
         "arms": arms,
         "speedup_tokens_per_s": round(
             arms["parallel_k"]["tokens_per_s"] / arms["one_at_a_time"]["tokens_per_s"], 2
