@@ -400,10 +400,18 @@ def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(
     from srmzoo.artifacts import read_adapter_meta
     from srmzoo.train.stages import train
 
+    from srmzoo.train.estimate import dry_run
+
     out = tmp_path / "traces"
     recipe = make_recipe(student_dir, out, dice_teacher, use=True)
+    planned = dry_run(recipe)
+    assert planned["distill"]["status"].startswith("not distilled yet")
+    assert planned["distill"]["sampled_completions"] == 6 * 4 and planned["data"]["examples"] == 6
     result = train(recipe, tmp_path / "run", progress=False)
     traces = load_traces(out)
+    finished = dry_run(recipe)  # now it counts the traces SFT trains on
+    assert finished["distill"]["status"].startswith(f"finished: {len(traces)} traces")
+    assert finished["data"]["examples"] + finished["data"]["dropped_over_max_length"] == len(traces)
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert summary["examples"] + summary["dropped_examples"] == len(traces) > 0
     assert summary["distill"]["traces"] == len(traces) and summary["distill"]["dir"] == str(out)

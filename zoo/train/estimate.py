@@ -99,6 +99,12 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     domain.check_trace_style(recipe.data.traces, recipe.data.tools)
     examples = domain.training_examples(recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families,
                                         phrasing=recipe.data.phrasing)
+    distill = _dry_run_distill(recipe) if recipe.distill.use else None
+    from_traces = distill is not None and distill.pop("examples", None) is not None
+    if from_traces:
+        from .distill import distill_dir, load_traces
+
+        examples = load_traces(distill_dir(recipe))  # SFT trains on the finished traces, so count those
     tokenizer, counted_with = None, "4 characters per token"
     for candidate in (recipe.model.base, "smollm2-135m-instruct"):
         try:
@@ -115,7 +121,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     if tokenizer is not None:
         fmt = build_prompt_format(recipe, tokenizer, domain)
         rows, dropped = tokenize_examples(examples, tokenizer, fmt, recipe.data.max_length, domain=domain,
-                                      traces=recipe.data.traces)
+                                      traces=recipe.data.traces, annotate_tools=not from_traces)
         lengths = [len(r["input_ids"]) for r in rows]
         targets = [sum(r["completion_mask"]) for r in rows]
     else:
@@ -144,6 +150,8 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
         },
         **{k: v for k, v in cost.items() if k not in ("base", "base_params")},
     }
+    if distill is not None:
+        report["distill"] = distill
     start = "the sft stage's" if recipe.stages[0] == "sft" else str(_dry_run_start(recipe))
     if "rft" in recipe.stages:
         r = recipe.rft
@@ -169,6 +177,36 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     if recipe.stages[0] != "sft":  # no SFT: its data, cost and steps describe nothing that runs
         for key in ("data", "tokens", "estimated_hours", "steps"):
             report.pop(key, None)
+    return report
+
+
+def _dry_run_distill(recipe: Recipe) -> dict[str, Any]:
+    """What ``distill.use`` adds to a dry run: the teacher's work, and whether the SFT data is its traces.
+
+    With finished traces in ``distill.out`` the report's ``data`` counts them (the key ``examples`` is set
+    for the caller); without, ``data`` counts the worked solutions the traces will replace, which says so.
+    """
+    from .distill import _finished, distill_dir
+
+    d = recipe.distill
+    questions = d.questions or recipe.data.train_size
+    out = distill_dir(recipe)
+    finished = _finished(out)
+    report: dict[str, Any] = {
+        "teacher": d.teacher,
+        "dir": str(out),
+        "questions": questions,
+        "sampled_completions": questions * d.samples,
+        "max_generated_tokens": questions * d.samples * d.max_new_tokens,
+        "max_kept": questions * d.keep_per_question,
+    }
+    if finished is None:
+        report["status"] = (f"not distilled yet: `data` counts the worked solutions the traces will replace; "
+                            f"srmzoo train distills first, or run srmzoo distill {recipe.name}")
+    else:
+        a = finished["acceptance"]
+        report["status"] = f"finished: {a['traces']} traces ({100 * a['acceptance_rate']:.0f}% of samples accepted)"
+        report["examples"] = a["traces"]
     return report
 
 
