@@ -1,7 +1,7 @@
 """No evaluation item of a natural or external set appears in any domain's training data.
 
-The training data is what the shipped (non-7B) recipes draw: each recipe's SFT examples and its RFT and
-GRPO problems, at the recipes' sizes and seeds, in both wordings (``data.phrasing``: the templates and the
+The training data is what the shipped (non-7B) recipes draw: each recipe's SFT examples, its RFT and
+GRPO problems and the questions its distillation teacher answers, at the recipes' sizes and seeds, in both wordings (``data.phrasing``: the templates and the
 varied surface forms of training data v2). Every evaluation-only set of every domain is compared with
 every domain's training text (questions and worked solutions), normalised (lowercased, white space
 collapsed): an item whose text appears verbatim anywhere in it fails the test.
@@ -35,6 +35,10 @@ def training_requests() -> dict[str, dict[tuple, int]]:
             draws += [(recipe.rft.seed + k, recipe.rft.problems) for k in range(recipe.rft.rounds)]
         if "grpo" in recipe.stages:
             draws.append((recipe.grpo.seed, recipe.grpo.problems))
+        if recipe.distill.use:  # the questions its teacher answers (the answers: the distill manifest's check)
+            d = recipe.distill
+            assert d.families is None, "a recipe distilling other families than it trains on: key them here"
+            draws.append((recipe.data.seed if d.seed is None else d.seed, d.questions or recipe.data.train_size))
         for seed, n in draws:
             # every wording of every draw: a recipe may switch to data.phrasing: varied or unhinted (training
             # data v2; unhinted where the domain's questions state hints)

@@ -312,6 +312,11 @@ def test_torch_teacher_writes_verified_shortest_traces_and_their_manifest(
     # finished traces of the same settings are reused as they are; other settings are refused
     again = run_distill(make_recipe(student_dir, out, dice_teacher), progress=False)
     assert again.manifest == m and records(out) == recs
+    assert m["evaluation_sets"] == {}  # the toy domain has no evaluation-only sets to check against
+    older = {k: v for k, v in m.items() if k != "evaluation_sets"}  # finished before the check existed
+    (out / MANIFEST_FILE).write_text(json.dumps(older))
+    upgraded = run_distill(make_recipe(student_dir, out, dice_teacher), progress=False)
+    assert upgraded.manifest == json.loads((out / MANIFEST_FILE).read_text()) == {**older, "evaluation_sets": {}}
     with pytest.raises(SrmzooError, match=r"other settings \(sampling.temperature\)"):
         run_distill(make_recipe(student_dir, out, dice_teacher, temperature=0.5), progress=False)
     fewer = run_distill(make_recipe(student_dir, out, dice_teacher, keep_per_question=1), progress=False)
@@ -666,3 +671,24 @@ def test_the_real_qwen_coder_0_5b_teaches_math_through_llama_cpp(tmp_path):
     assert all("boxed" in c or not done for c, done in zip(rec["completions"], rec["finished"]))  # it answers
     traces = load_traces(tmp_path / "traces")
     assert len(traces) == m["dataset"]["rows"] == len(kept_samples(rec, 1))
+
+
+def test_the_manifest_checks_the_teachers_traces_against_the_evaluation_sets():
+    """A teacher that recites an evaluation item inside a kept completion makes that set not disjoint."""
+    from srmzoo.contamination import evaluation_sets
+    from srmzoo.domain import get_domain
+    from srmzoo.train.distill import trace_contamination
+
+    math = get_domain("math")
+    train = math.training_examples(3, seed=0)
+    rows = [{"id": e.id, "family": e.family, "question": e.question, "answer": e.answer, "solution": e.solution}
+            for e in train]
+    clean = trace_contamination(math, rows, n=5)
+    assert {"natural", "external:gsm-symbolic"} <= set(clean)
+    assert all(clean[s]["overlap"]["disjoint"] for s in ("natural", "external:gsm-symbolic"))
+    recited = evaluation_sets(math, n=5)[0]["external:gsm-symbolic"][2]
+    rows[1] = {**rows[1], "solution": f"This is like: {recited.question.upper()} So \\boxed{{1}}."}
+    leaked = trace_contamination(math, rows, n=5)
+    assert leaked["natural"]["overlap"]["disjoint"]
+    gsm = leaked["external:gsm-symbolic"]["overlap"]
+    assert not gsm["disjoint"] and gsm["verbatim_examples"] == [recited.id]

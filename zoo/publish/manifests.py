@@ -311,6 +311,20 @@ def build_manifest(recipe: Recipe | str | Path) -> dict[str, Any]:
             "shared_questions_with_sft_train": _overlap(data["train"], problems)["exact_duplicate_questions"],
             "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
         }
+    if recipe.distill.use:  # the questions the teacher answers; its verified answers are SFT's data
+        d = recipe.distill
+        req = {"n": d.questions or recipe.data.train_size, "seed": recipe.data.seed if d.seed is None else d.seed,
+               "families": d.families or recipe.data.families, **_phrasing(recipe)}
+        problems = domain.training_examples(req["n"], seed=req["seed"], families=req["families"],
+                                            phrasing=recipe.data.phrasing)
+        training += problems
+        manifest["distill_questions"] = {
+            **_split_record(domain, req, problems),
+            "teacher": d.teacher,
+            "completions": "the teacher's answers are checked in their own manifest (srmzoo distill writes "
+            "distill_manifest.json with evaluation_sets), as they are not known before it runs",
+            "overlap": {split: _overlap(problems, data[split]) for split in requests if split != "train"},
+        }
     if recipe.data.general_size:  # the replay slice's prompts train too; their replies are the base's own
         manifest["general_slice"], prompts = _general_record(recipe)
         training += prompts

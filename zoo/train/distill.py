@@ -59,6 +59,7 @@ __all__ = [
     "load_traces",
     "run_distill",
     "sample_seed",
+    "trace_contamination",
 ]
 
 log = logging.getLogger(__name__)
@@ -522,6 +523,10 @@ def run_distill(
         )
     if finished is not None and finished.get("keep_per_question") == d.keep_per_question:
         log.info("the traces in %s are finished; reusing them", out)
+        if "evaluation_sets" not in finished:  # finished by a srmzoo before the traces' contamination check
+            rows = [] if not finished["dataset"]["rows"] else _load_rows(out / DATASET_DIR)
+            finished["evaluation_sets"] = trace_contamination(domain, rows, n=recipe.eval.n)
+            _write_atomically(out / MANIFEST_FILE, json.dumps(finished, indent=2, ensure_ascii=False) + "\n")
         return DistillResult(out, out / DATASET_DIR, finished)
     if saved is None and out.exists() and any(out.iterdir()):
         raise SrmzooError(
@@ -637,6 +642,7 @@ def _distill(
     _save_dataset(rows, dataset_dir, progress=progress)
     manifest = _manifest(
         recipe,
+        domain,
         settings,
         source,
         questions,
@@ -710,6 +716,12 @@ def _dataset_rows(
     return rows
 
 
+def _load_rows(dataset_dir: Path) -> list[dict[str, Any]]:
+    from datasets import load_from_disk
+
+    return list(load_from_disk(str(dataset_dir)))
+
+
 def _rows_sha256(rows: Sequence[dict[str, Any]]) -> str:
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -741,6 +753,7 @@ def _save_dataset(rows: list[dict[str, Any]], target: Path, *, progress: bool) -
 
 def _manifest(
     recipe: Recipe,
+    domain: Domain,
     settings: dict[str, Any],
     source: dict[str, Any],
     questions: Sequence[Example],
@@ -817,9 +830,21 @@ def _manifest(
             "wall_seconds_last_session": round(session_seconds, 1),
             "teacher_load_seconds_last_session": round(load_seconds, 1),
         },
+        "evaluation_sets": trace_contamination(domain, rows, n=recipe.eval.n),
         "hardware": describe_hardware(),
         "srmzoo_version": __version__,
     }
+
+
+def trace_contamination(domain: Domain, rows: Sequence[dict[str, Any]], *, n: int) -> dict[str, Any]:
+    """The kept traces (questions and the teacher's completions) against every evaluation-only set of the
+    domain, as a data manifest records its training data's (:func:`srmzoo.contamination.evaluation_sets_block`):
+    a teacher that recites an evaluation item verbatim shows up here, ``disjoint`` false."""
+    from ..contamination import evaluation_sets_block
+    from ..publish.manifests import EVAL_SEED
+
+    traces = [Example(r["id"], r["family"], r["question"], r["answer"], r["solution"]) for r in rows]
+    return evaluation_sets_block(domain, traces, n=n, seed=EVAL_SEED)
 
 
 def load_traces(out_dir: str | Path) -> list[Example]:
