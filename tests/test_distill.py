@@ -692,3 +692,17 @@ def test_the_manifest_checks_the_teachers_traces_against_the_evaluation_sets():
     assert leaked["natural"]["overlap"]["disjoint"]
     gsm = leaked["external:gsm-symbolic"]["overlap"]
     assert not gsm["disjoint"] and gsm["verbatim_examples"] == [recited.id]
+
+
+def test_the_questions_wording_is_part_of_the_settings():
+    """Traces of template questions are not reused for a recipe that asks the restyled ones (and back)."""
+    from srmzoo.domain import get_domain
+    from srmzoo.train.distill import _differences, _settings
+
+    source = {"kind": "base", "backend": "torch", "identity": {"sha256": "0" * 64}}
+    data = {"name": "m", "domain": "math", "model": {"base": "smollm2-135m-instruct"}, "distill": {"teacher": "t"}}
+    template = _settings(Recipe.from_dict(data), get_domain("math"), source)
+    varied = _settings(Recipe.from_dict({**data, "data": {"phrasing": "varied"}}), get_domain("math"), source)
+    assert "phrasing" not in template["questions"]  # as recorded by the traces distilled before the key
+    assert varied["questions"]["phrasing"] == "varied"
+    assert _differences(template, varied) == ["questions.phrasing"]

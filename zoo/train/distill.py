@@ -423,6 +423,9 @@ def _settings(recipe: Recipe, domain: Domain, source: dict[str, Any]) -> dict[st
             "n": recipe.data.train_size if d.questions is None else d.questions,
             "seed": _seed(recipe),
             "families": list(d.families or recipe.data.families or []) or None,
+            # the wording of the questions (training data v2); template, the default, is left unsaid, as in
+            # the traces distilled before the key existed
+            **({"phrasing": recipe.data.phrasing} if recipe.data.phrasing != "template" else {}),
         },
         "sampling": {
             "samples": d.samples,
