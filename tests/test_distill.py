@@ -403,9 +403,8 @@ def test_srmzoo_train_with_distill_use_trains_sft_on_the_verified_traces(
     from safetensors.torch import load_file
 
     from srmzoo.artifacts import read_adapter_meta
-    from srmzoo.train.stages import train
-
     from srmzoo.train.estimate import dry_run
+    from srmzoo.train.stages import train
 
     out = tmp_path / "traces"
     recipe = make_recipe(student_dir, out, dice_teacher, use=True)

@@ -99,8 +99,7 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     domain.check_trace_style(recipe.data.traces, recipe.data.tools)
     examples = domain.training_examples(recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families,
                                         phrasing=recipe.data.phrasing)
-    distill = _dry_run_distill(recipe) if recipe.distill.use else None
-    from_traces = distill is not None and distill.pop("examples", None) is not None
+    distill, from_traces = _dry_run_distill(recipe) if recipe.distill.use else (None, False)
     if from_traces:
         from .distill import distill_dir, load_traces
 
@@ -180,11 +179,11 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     return report
 
 
-def _dry_run_distill(recipe: Recipe) -> dict[str, Any]:
-    """What ``distill.use`` adds to a dry run: the teacher's work, and whether the SFT data is its traces.
+def _dry_run_distill(recipe: Recipe) -> tuple[dict[str, Any], bool]:
+    """What ``distill.use`` adds to a dry run: the teacher's work, and whether its traces are finished.
 
-    With finished traces in ``distill.out`` the report's ``data`` counts them (the key ``examples`` is set
-    for the caller); without, ``data`` counts the worked solutions the traces will replace, which says so.
+    With finished traces in ``distill.out`` the report's ``data`` counts them (SFT trains on them); without,
+    ``data`` counts the worked solutions the traces will replace, which the status says.
     """
     from .distill import _finished, distill_dir
 
@@ -206,8 +205,7 @@ def _dry_run_distill(recipe: Recipe) -> dict[str, Any]:
     else:
         a = finished["acceptance"]
         report["status"] = f"finished: {a['traces']} traces ({100 * a['acceptance_rate']:.0f}% of samples accepted)"
-        report["examples"] = a["traces"]
-    return report
+    return report, finished is not None
 
 
 def _dry_run_start(recipe: Recipe) -> Path:
