@@ -31,7 +31,7 @@ ABLATION_NAMES = {"math-135m-plain", "math-135m-tools", "math-135m-rft", "math-1
                   "medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools", "medical-135m-tools-rft",
                   "science-135m", "science-135m-rft", "science-135m-grpo",
                   "math-135m-varied", "medical-135m-varied", "medical-135m-varied-general", "coding-135m-varied",
-                  "science-135m-tools-varied", "medical-135m-unhinted"}
+                  "science-135m-tools-varied", "medical-135m-unhinted", "math-135m-distill"}
 
 
 def rel(path: Path) -> str:
@@ -44,7 +44,7 @@ def shipped(name: str) -> str:
 
 
 def test_recipes_are_found_recursively_and_installed():
-    assert len(RECIPES) == 25 and len(ABLATIONS) == 17
+    assert len(RECIPES) == 26 and len(ABLATIONS) == 18
     assert {p.stem for p in RECIPES if p not in ABLATIONS} == HEADLINE
     assert {p.stem for p in ABLATIONS} == ABLATION_NAMES
     assert len({p.stem for p in RECIPES}) == len(RECIPES)  # an entry name is one file

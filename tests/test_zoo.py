@@ -53,7 +53,7 @@ def test_headline_entries_and_ablations_are_told_apart_by_their_recipes_folder()
     assert ablations == ["coding-135m-varied",
                          "medical-135m-grounded", "medical-135m-grounded-rft", "medical-135m-tools", "medical-135m-tools-rft",
                          "medical-135m-unhinted", "medical-135m-varied", "medical-135m-varied-general",
-                         "math-135m-grpo", "math-135m-plain", "math-135m-rft", "math-135m-tools", "math-135m-varied",
+                         "math-135m-distill", "math-135m-grpo", "math-135m-plain", "math-135m-rft", "math-135m-tools", "math-135m-varied",
                          "science-135m", "science-135m-grpo", "science-135m-rft", "science-135m-tools-varied"]
     for name in ablations:
         entry = get_entry(name)  # resolves by name like a headline entry
@@ -99,7 +99,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[2:-2]] == HEADLINE
     assert all("recipe only" in line for line in lines[2:-2])
-    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 17 ablations "
+    assert lines[-2:] == ["", "8 headline entries; `srmzoo list --all` adds the 18 ablations "
                           "(recipes/<domain>/ablations/, docs/ablations.md)."]
 
     assert main(["list", "--all"]) == 0
@@ -108,7 +108,7 @@ def test_cli_list_prints_the_headline_entries_and_all_with_the_ablations(capsys,
     kinds = {line.split()[0]: line.split()[1] for line in lines[2:]}
     assert list(kinds) == list(entries())
     assert kinds == {name: "ablation" if e.ablation else "headline" for name, e in entries().items()}
-    assert list(kinds.values()).count("ablation") == 17
+    assert list(kinds.values()).count("ablation") == 18
 
 
 # ---------------------------------------------------------------------------------------- load + reasoner

@@ -169,7 +169,7 @@ def entries(include_ablations: bool = True) -> dict[str, ZooEntry]:
     >>> [name for name in entries(include_ablations=False) if name.startswith("math")]
     ['math-135m', 'math-7b']
     >>> [name for name in entries() if name.startswith("math")][:3]
-    ['math-135m', 'math-7b', 'math-135m-grpo']
+    ['math-135m', 'math-7b', 'math-135m-distill']
     """
     found: dict[str, ZooEntry] = {}
     for path in recipe_paths():

@@ -55,6 +55,7 @@ __all__ = [
     "DistillResult",
     "distill_dir",
     "distilled_traces",
+    "finished_manifest",
     "kept_samples",
     "load_traces",
     "run_distill",
@@ -473,7 +474,8 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _finished(out: Path) -> dict[str, Any] | None:
+def finished_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of the finished distillation in ``out``, or None (unfinished, or none there)."""
     manifest = out / MANIFEST_FILE
     if manifest.is_file() and (out / DATASET_DIR).is_dir():
         return json.loads(manifest.read_text())
@@ -515,7 +517,7 @@ def run_distill(
     out = Path(out_dir) if out_dir is not None else distill_dir(recipe)
     domain = recipe_domain(recipe)
     saved = json.loads((out / SETTINGS_FILE).read_text()) if (out / SETTINGS_FILE).is_file() else None
-    finished = _finished(out)
+    finished = finished_manifest(out)
     keep_backend = saved["teacher"]["backend"] if saved and d.backend == "auto" else None
     source = _teacher_source(recipe, entry_gguf, backend=keep_backend, check=finished is None)
     settings = _settings(recipe, domain, source)
@@ -844,10 +846,9 @@ def trace_contamination(domain: Domain, rows: Sequence[dict[str, Any]], *, n: in
     domain, as a data manifest records its training data's (:func:`srmzoo.contamination.evaluation_sets_block`):
     a teacher that recites an evaluation item verbatim shows up here, ``disjoint`` false."""
     from ..contamination import evaluation_sets_block
-    from ..publish.manifests import EVAL_SEED
 
     traces = [Example(r["id"], r["family"], r["question"], r["answer"], r["solution"]) for r in rows]
-    return evaluation_sets_block(domain, traces, n=n, seed=EVAL_SEED)
+    return evaluation_sets_block(domain, traces, n=n, seed=0)  # seed 0: srmzoo eval's default items
 
 
 def load_traces(out_dir: str | Path) -> list[Example]:
@@ -865,7 +866,7 @@ def load_traces(out_dir: str | Path) -> list[Example]:
     from datasets import load_from_disk
 
     out = Path(out_dir)
-    manifest = _finished(out)
+    manifest = finished_manifest(out)
     if manifest is None:
         raise SrmzooError(
             f"{out} holds no finished distillation (no {MANIFEST_FILE} and {DATASET_DIR}/)",

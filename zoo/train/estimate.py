@@ -185,12 +185,12 @@ def _dry_run_distill(recipe: Recipe) -> tuple[dict[str, Any], bool]:
     With finished traces in ``distill.out`` the report's ``data`` counts them (SFT trains on them); without,
     ``data`` counts the worked solutions the traces will replace, which the status says.
     """
-    from .distill import _finished, distill_dir
+    from .distill import distill_dir, finished_manifest
 
     d = recipe.distill
     questions = d.questions or recipe.data.train_size
     out = distill_dir(recipe)
-    finished = _finished(out)
+    finished = finished_manifest(out)
     report: dict[str, Any] = {
         "teacher": d.teacher,
         "dir": str(out),
