@@ -674,19 +674,20 @@ def test_the_real_qwen_coder_0_5b_teaches_math_through_llama_cpp(tmp_path):
 
 def test_the_manifest_checks_the_teachers_traces_against_the_evaluation_sets():
     """A teacher that recites an evaluation item inside a kept completion makes that set not disjoint."""
+    import dataclasses
+
     from srmzoo.contamination import evaluation_sets
     from srmzoo.domain import get_domain
     from srmzoo.train.distill import trace_contamination
 
     math = get_domain("math")
     train = math.training_examples(3, seed=0)
-    rows = [{"id": e.id, "family": e.family, "question": e.question, "answer": e.answer, "solution": e.solution}
-            for e in train]
+    rows = list(train)
     clean = trace_contamination(math, rows, n=5)
     assert {"natural", "external:gsm-symbolic"} <= set(clean)
     assert all(clean[s]["overlap"]["disjoint"] for s in ("natural", "external:gsm-symbolic"))
     recited = evaluation_sets(math, n=5)[0]["external:gsm-symbolic"][2]
-    rows[1] = {**rows[1], "solution": f"This is like: {recited.question.upper()} So \\boxed{{1}}."}
+    rows[1] = dataclasses.replace(rows[1], solution=f"This is like: {recited.question.upper()} So \\boxed{{1}}.")
     leaked = trace_contamination(math, rows, n=5)
     assert leaked["natural"]["overlap"]["disjoint"]
     gsm = leaked["external:gsm-symbolic"]["overlap"]

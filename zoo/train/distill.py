@@ -529,8 +529,7 @@ def run_distill(
     if finished is not None and finished.get("keep_per_question") == d.keep_per_question:
         log.info("the traces in %s are finished; reusing them", out)
         if "evaluation_sets" not in finished:  # finished by a srmzoo before the traces' contamination check
-            rows = [] if not finished["dataset"]["rows"] else _load_rows(out / DATASET_DIR)
-            finished["evaluation_sets"] = trace_contamination(domain, rows, n=recipe.eval.n)
+            finished["evaluation_sets"] = trace_contamination(domain, load_traces(out), n=recipe.eval.n)
             _write_atomically(out / MANIFEST_FILE, json.dumps(finished, indent=2, ensure_ascii=False) + "\n")
         return DistillResult(out, out / DATASET_DIR, finished)
     if saved is None and out.exists() and any(out.iterdir()):
@@ -721,12 +720,6 @@ def _dataset_rows(
     return rows
 
 
-def _load_rows(dataset_dir: Path) -> list[dict[str, Any]]:
-    from datasets import load_from_disk
-
-    return list(load_from_disk(str(dataset_dir)))
-
-
 def _rows_sha256(rows: Sequence[dict[str, Any]]) -> str:
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -835,19 +828,21 @@ def _manifest(
             "wall_seconds_last_session": round(session_seconds, 1),
             "teacher_load_seconds_last_session": round(load_seconds, 1),
         },
-        "evaluation_sets": trace_contamination(domain, rows, n=recipe.eval.n),
+        "evaluation_sets": trace_contamination(
+            domain, [Example(r["id"], r["family"], r["question"], r["answer"], r["solution"]) for r in rows],
+            n=recipe.eval.n,
+        ),
         "hardware": describe_hardware(),
         "srmzoo_version": __version__,
     }
 
 
-def trace_contamination(domain: Domain, rows: Sequence[dict[str, Any]], *, n: int) -> dict[str, Any]:
+def trace_contamination(domain: Domain, traces: Sequence[Example], *, n: int) -> dict[str, Any]:
     """The kept traces (questions and the teacher's completions) against every evaluation-only set of the
     domain, as a data manifest records its training data's (:func:`srmzoo.contamination.evaluation_sets_block`):
     a teacher that recites an evaluation item verbatim shows up here, ``disjoint`` false."""
     from ..contamination import evaluation_sets_block
 
-    traces = [Example(r["id"], r["family"], r["question"], r["answer"], r["solution"]) for r in rows]
     return evaluation_sets_block(domain, traces, n=n, seed=0)  # seed 0: srmzoo eval's default items
 
 

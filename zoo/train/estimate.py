@@ -97,13 +97,14 @@ def dry_run(recipe: Recipe, *, max_steps: int | None = None) -> dict[str, Any]:
     domain = recipe_domain(recipe)
     domain.check_families(recipe.data.families)
     domain.check_trace_style(recipe.data.traces, recipe.data.tools)
-    examples = domain.training_examples(recipe.data.train_size, seed=recipe.data.seed, families=recipe.data.families,
-                                        phrasing=recipe.data.phrasing)
     distill, from_traces = _dry_run_distill(recipe) if recipe.distill.use else (None, False)
     if from_traces:
         from .distill import distill_dir, load_traces
 
         examples = load_traces(distill_dir(recipe))  # SFT trains on the finished traces, so count those
+    else:
+        examples = domain.training_examples(recipe.data.train_size, seed=recipe.data.seed,
+                                            families=recipe.data.families, phrasing=recipe.data.phrasing)
     tokenizer, counted_with = None, "4 characters per token"
     for candidate in (recipe.model.base, "smollm2-135m-instruct"):
         try:
